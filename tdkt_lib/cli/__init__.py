@@ -1,0 +1,74 @@
+"""`tdkt` command line. Every sub-command module registers itself; heavy imports stay lazy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from tdkt_lib import __version__
+from tdkt_lib.cli import demo, profiles, score
+
+COMMANDS = (score, demo, profiles)
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Vietnamese usage errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"tdkt: lỗi tham số: {message}\n")
+        raise SystemExit(EXIT_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tdkt", description="Chấm điểm, xếp hạng khối thi đua (thi đua – khen thưởng).")
+    parser.add_argument("--version", action="version", version=f"tdkt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_INPUT
+    from tdkt_lib.core.problems import InputError
+    from tdkt_lib.core.profile import ProfileError
+
+    try:
+        return int(args.run(args) or 0)
+    except InputError as exc:
+        from tdkt_lib.report import describe_issue
+
+        for problem in exc.problems:
+            print(describe_issue(problem.as_dict()), file=sys.stderr)
+        return EXIT_INPUT
+    except ProfileError as exc:
+        print(f"[LỖI] {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("Đã dừng theo yêu cầu.", file=sys.stderr)
+        return 130
+    except Exception:
+        if os.environ.get("TDKT_DEBUG"):
+            traceback.print_exc()
+        print(
+            "[LỖI] tdkt gặp lỗi nội bộ và đã dừng; dữ liệu đầu vào không bị thay đổi. "
+            "Chạy lại với biến môi trường TDKT_DEBUG=1 để xem chi tiết và gửi cho bộ phận kỹ thuật.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def entry_point() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Rule profiles, one TOML file per source document (see docs/profiles.md)."""

@@ -1,0 +1,78 @@
+"""Render a result document (the JSON contract) as a readable Vietnamese table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tdkt_lib.core.numbers import format_vn
+
+
+def _cell(text: object, width: int) -> str:
+    value = str(text)
+    return value[: width - 1] + "…" if len(value) > width else value.ljust(width)
+
+
+def render_ranking(doc: dict[str, Any]) -> str:
+    lines = []
+    profile = doc["profile"]
+    lines.append(f"Hồ sơ quy tắc: {profile['id']} — {profile['document']}")
+    lines.append(f"Cách tính: {doc['method']['description']}")
+    if not doc["ranked"]:
+        lines.append("CHƯA XẾP HẠNG: dữ liệu còn lỗi (xem danh sách bên dưới).")
+    else:
+        lines.append("")
+        header = f"{'Hạng':<5}{'Mã':<10}{'Tên đơn vị':<44}{'Điểm':>8}  {'Quyết định bởi':<28}Ghi chú"
+        lines += [header, "-" * len(header)]
+        for row in doc["units"]:
+            notes = []
+            if not row["eligible"]:
+                notes.append(f"không đủ điều kiện: {row['reason']}")
+            if row["needs_vote"]:
+                notes.append("cần bỏ phiếu")
+            if row.get("award"):
+                notes.append(f"đề nghị {row['award']}")
+            if row.get("classification"):
+                notes.append(f"xếp loại {row['classification']}")
+            score = format_vn(Decimal(str(row["score"])))
+            lines.append(
+                f"{row['rank']:<5}{_cell(row['unit'], 10)}{_cell(row['name'], 44)}{score:>8}  "
+                f"{_cell(row['decided_by_label'], 28)}{'; '.join(notes)}"
+            )
+        lines.append("")
+        scores = {r["unit"]: r for r in doc["units"]}
+        top = ", ".join(
+            f"{i}. {code} ({format_vn(Decimal(str(scores[code]['score'])))})"
+            for i, code in enumerate(doc["top"], 1)
+        )
+        lines.append(f"Danh sách thẩm định: {top}")
+        if doc["top_tie"]:
+            lines.append("  Lưu ý: có đơn vị bằng điểm ở vị trí cuối danh sách, tất cả được đưa vào.")
+        for item in doc.get("skipped", []):
+            lines.append(f"  Bỏ qua {item['unit']} (hạng {scores[item['unit']]['rank']}): {item['reason']}")
+        for group in doc["needs_vote"]:
+            lines.append(f"Cần bỏ phiếu: {', '.join(group)} (cùng hạng {scores[group[0]]['rank']})")
+        vote = doc.get("vote")
+        if vote and vote.get("reached") is not None:
+            state = "ĐẠT" if vote["reached"] else "CHƯA ĐẠT"
+            lines.append(
+                f"Suy tôn: {vote['unit']} được {vote['votes']}/{vote['voters']} phiếu, ngưỡng "
+                f"{vote['threshold']} (cần {vote['required']}): {state}"
+            )
+        lines.append("")
+        lines.append(doc["rank_rule"])
+    if doc["issues"]:
+        lines.append("")
+        lines.append("Vấn đề phát hiện:")
+        lines += [f"  - {describe_issue(i)}" for i in doc["issues"]]
+    return "\n".join(lines)
+
+
+def describe_issue(issue: dict[str, Any]) -> str:
+    label = {"error": "LỖI", "warning": "CẢNH BÁO", "info": "GHI CHÚ"}[issue["severity"]]
+    where = []
+    for key, text in (("file", "tệp"), ("sheet", "trang tính"), ("cell", "ô"), ("line", "dòng")):
+        if issue.get(key) is not None:
+            where.append(f"{text} {issue[key]}")
+    prefix = f"[{label}] " + (", ".join(where) + ": " if where else "")
+    return prefix + issue["message"]
