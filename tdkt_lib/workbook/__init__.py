@@ -1,0 +1,1 @@
+"""Provincial scoring workbooks: layout, building, reading, merging and scoring on files."""
