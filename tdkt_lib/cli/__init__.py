@@ -8,9 +8,9 @@ import sys
 import traceback
 
 from tdkt_lib import __version__
-from tdkt_lib.cli import demo, profiles, score
+from tdkt_lib.cli import addin, check, demo, merge, profiles, score
 
-COMMANDS = (score, demo, profiles)
+COMMANDS = (score, check, merge, demo, profiles, addin)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
         for problem in exc.problems:
             print(describe_issue(problem.as_dict()), file=sys.stderr)
+        _refusal_json(args, [p.as_dict() for p in exc.problems])
         return EXIT_INPUT
     except ProfileError as exc:
         print(f"[LỖI] {exc}", file=sys.stderr)
+        _refusal_json(args, [{"code": "PROFILE_ERROR", "severity": "error", "message": str(exc)}])
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
@@ -68,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _refusal_json(args: argparse.Namespace, issues: list[dict]) -> None:
+    """With --json, stdout is one JSON document even when the inputs could not be read."""
+    if not getattr(args, "json", False):
+        return
+    import json
+
+    doc = {"ranked": False, "units": [], "top": [], "top_tie": False, "needs_vote": [], "issues": issues}
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
 
 
 def entry_point() -> None:

@@ -1,4 +1,4 @@
-"""`tdkt score` (Tính điểm): rank a bloc from CSV files."""
+"""`tdkt score` (Tính điểm): rank a bloc from CSV files or from a bloc workbook."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("score", help="Tính điểm và xếp hạng khối (từ CSV).",
-                       description="Tính điểm, xếp hạng và lập danh sách thẩm định.")
-    p.add_argument("--units", type=Path, required=True, help="CSV đơn vị: unit,name,eligible,reason")
-    p.add_argument("--criteria", type=Path, required=True,
+    p = sub.add_parser(
+        "score", help="Tính điểm và xếp hạng khối (từ sổ tổng hợp .xlsx hoặc từ CSV).",
+        description="Tính điểm, xếp hạng và lập danh sách thẩm định. Với sổ .xlsx: ghi các trang Xếp hạng, "
+                    "Danh sách thẩm định, Kiểm tra và cột tdkt_ranks (tại chỗ, có bản sao lưu, hoặc vào -o).")
+    p.add_argument("file", nargs="?", type=Path, help="Sổ tổng hợp của khối (.xlsx)")
+    p.add_argument("-o", "--output", type=Path, help="Ghi kết quả vào tệp này thay vì cập nhật tại chỗ")
+    p.add_argument("--units", type=Path, help="CSV đơn vị: unit,name,eligible,reason")
+    p.add_argument("--criteria", type=Path,
                    help="CSV tiêu chí: criterion,title,max,kind,coefficient,priority,section,disqualifying")
-    p.add_argument("--scores", type=Path, required=True, help="CSV điểm (dạng dài): scorer,unit,criterion,points")
+    p.add_argument("--scores", type=Path, help="CSV điểm (dạng dài): scorer,unit,criterion,points")
     p.add_argument("--profile", help="Tên hồ sơ quy tắc (vd. hai-phong-2024) hoặc đường dẫn tệp .toml")
     p.add_argument("--votes", type=Path, help="CSV số phiếu bầu: unit,votes")
     p.add_argument("--voters", type=int, help="Số người bỏ phiếu (để kiểm tra ngưỡng suy tôn)")
@@ -23,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def emit(doc: dict, as_json: bool) -> None:
-    """Print a result: JSON only on stdout, or the Vietnamese table."""
+    """Print a result: JSON only on stdout (messages on stderr), or the Vietnamese table."""
     if as_json:
         from tdkt_lib.report import describe_issue
 
@@ -38,8 +42,27 @@ def emit(doc: dict, as_json: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tdkt_lib.service import score_csv
+    from tdkt_lib.core.problems import InputError, error
+    from tdkt_lib.service import read_ballot
 
-    result = score_csv(args.units, args.criteria, args.scores, args.profile, args.votes, args.voters)
-    emit(result.as_json(), args.json)
-    return 0 if result.ranked else 2
+    csv_parts = (args.units, args.criteria, args.scores)
+    if args.file is None:
+        if not all(csv_parts):
+            raise InputError([error("MISSING_ARGUMENT", "Cần sổ tổng hợp .xlsx, hoặc đủ ba tệp --units, --criteria, "
+                                    "--scores.")])
+        from tdkt_lib.service import score_csv
+
+        result = score_csv(args.units, args.criteria, args.scores, args.profile, args.votes, args.voters)
+        emit(result.as_json(), args.json)
+        return 0 if result.ranked else 2
+    if any(csv_parts):
+        raise InputError([error("MISSING_ARGUMENT", "Dùng sổ .xlsx hoặc các tệp CSV, không dùng cả hai.")])
+    from tdkt_lib.workbook.actions import score_file
+
+    outcome = score_file(args.file, args.output, args.profile, read_ballot(args.votes, args.voters))
+    emit(outcome.doc, args.json)
+    if outcome.written is not None:
+        print(f"Đã ghi kết quả vào: {outcome.written}", file=sys.stderr)
+    else:
+        print("Chưa xếp hạng: dữ liệu còn lỗi; tệp không bị thay đổi.", file=sys.stderr)
+    return 0 if outcome.result.ranked else 2

@@ -1,0 +1,306 @@
+"""The workbook actions (Kiểm tra, Gộp phiếu, Tính điểm), shared by the CLI and the ribbon."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tdkt_lib.adapters.csv_input import read_scores
+from tdkt_lib.adapters.profiles import load_profile
+from tdkt_lib.core.model import code_key
+from tdkt_lib.core.numbers import NumberError, parse_decimal
+from tdkt_lib.core.problems import InputError, Problem, error, warning
+from tdkt_lib.core.profile import Profile
+from tdkt_lib.core.result import Ballot, BlocResult, evaluate
+from tdkt_lib.core.scores import Entry, build_scores
+from tdkt_lib.core.validate import validate
+from tdkt_lib.workbook import layout
+from tdkt_lib.workbook.outputs import plan_outputs
+from tdkt_lib.workbook.reader import (
+    BlocData,
+    cell_text,
+    check_kind,
+    grid_entries,
+    read_bloc,
+    read_form_table,
+    read_grid,
+)
+from tdkt_lib.workbook.snapshot import BookSnapshot, read_snapshot
+from tdkt_lib.workbook.writer import apply_plan, load_for_update, save
+
+STAMP_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def bloc_profile(data: BlocData, override: str | None = None) -> Profile:
+    return load_profile(override or data.info.get("profile") or None)  # type: ignore[arg-type]
+
+
+def evaluate_bloc(data: BlocData, profile: Profile, ballot: Ballot | None = None) -> BlocResult:
+    array, problems = build_scores(data.units, data.table, data.entries)
+    return evaluate(array, profile, data.problems + problems, ballot)
+
+
+# --- Tính điểm ---------------------------------------------------------------------------
+
+@dataclass
+class ScoreOutcome:
+    result: BlocResult
+    doc: dict[str, Any]
+    written: Path | None
+
+
+def score_snapshot(snapshot: BookSnapshot, profile: str | None = None, ballot: Ballot | None = None,
+                   stamp: str | None = None):
+    """Read once and compute: the result document and the write plan (None when not ranked)."""
+    data = read_bloc(snapshot)
+    result = evaluate_bloc(data, bloc_profile(data, profile), ballot)
+    doc = result.as_json()
+    if not result.ranked:
+        return result, doc, None
+    plan = plan_outputs(doc, data.info, [u.code for u in data.units], stamp or now().strftime(STAMP_FORMAT))
+    return result, doc, plan
+
+
+def score_file(path: Path, out: Path | None = None, profile: str | None = None,
+               ballot: Ballot | None = None) -> ScoreOutcome:
+    """Tính điểm on a bloc workbook: outputs written only when everything is valid."""
+    snapshot = read_snapshot(path)
+    result, doc, plan = score_snapshot(snapshot, profile, ballot)
+    if plan is None:
+        return ScoreOutcome(result, doc, None)
+    ranks = snapshot.ref(layout.RANKS)
+    if ranks is None:
+        raise InputError([error("MISSING_NAME", f"Sổ thiếu vùng tên «{layout.RANKS}» trên trang Tổng hợp.",
+                                file=snapshot.label)])
+    book = load_for_update(path)
+    apply_plan(book, plan, book.defined_names[ranks.name].attr_text)
+    return ScoreOutcome(result, doc, save(book, path, out))
+
+
+# --- Kiểm tra ----------------------------------------------------------------------------
+
+def _deadline(profile: Profile, year: str) -> dt.date | None:
+    day = profile.deadlines.get("score_tables") or profile.deadlines.get("results")
+    try:
+        return dt.date(int(year), day.month, day.day) if day else None
+    except ValueError:
+        return None
+
+
+def _received_at(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    text = cell_text(value)
+    for fmt in (STAMP_FORMAT, "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def arrival_problems(data: BlocData, profile: Profile, today: dt.date) -> list[Problem]:
+    """Units missing or late against the profile's deadline for score tables."""
+    deadline = _deadline(profile, str(data.info.get("year", "")))
+    if deadline is None:
+        return []
+    found = []
+    for unit in data.units:
+        grid = data.grids.get(code_key(unit.code))
+        arrived = _received_at(data.snapshot.value(grid.received.name)) if grid and grid.received else None
+        has_scores = any(code_key(e.scorer) == code_key(unit.code) and e.value not in (None, "")
+                         for e in data.entries)
+        where = data.snapshot.where(grid.received) if grid and grid.received else {"file": data.snapshot.label}
+        if arrived and arrived.date() > deadline:
+            found.append(warning("LATE_SHEET", f"Phiếu của {unit.code} đến ngày {arrived:%d/%m/%Y}, sau hạn "
+                                 f"{deadline:%d/%m/%Y} ({profile.id}).", scorer=unit.code, **where))
+        elif not has_scores:
+            state = "đã quá hạn" if today > deadline else "hạn gửi"
+            found.append(warning("SHEET_NOT_RECEIVED", f"Chưa nhận phiếu của {unit.code} ({state} "
+                                 f"{deadline:%d/%m/%Y}).", scorer=unit.code, **where))
+    return found
+
+
+def check_file(path: Path, profile: str | None = None, today: dt.date | None = None) -> list[Problem]:
+    """Every problem of a bloc workbook or a unit form, with file, sheet and cell."""
+    snapshot = read_snapshot(path)
+    if cell_text(snapshot.value(layout.KIND)) == layout.KIND_FORM:
+        form = read_form(snapshot)
+        units, table = read_form_table(snapshot, read_grid(snapshot, _form_parts(snapshot), [])[1])
+        array, problems = build_scores(units, table, form.entries)
+        own = [p for p in validate(array, load_profile(profile)) if p.where.scorer == form.scorer
+               and p.code != "MISSING_SHEET"]
+        return form.problems + problems + own
+    data = read_bloc(snapshot)
+    rules = bloc_profile(data, profile)
+    array, problems = build_scores(data.units, data.table, data.entries)
+    return data.problems + problems + validate(array, rules) + arrival_problems(data, rules, today or dt.date.today())
+
+
+# --- Gộp phiếu ---------------------------------------------------------------------------
+
+@dataclass
+class FormData:
+    scorer: str
+    bloc: str
+    year: str
+    table_id: str
+    entries: list[Entry]
+    problems: list[Problem]
+
+
+def read_form(snapshot: BookSnapshot, data: BlocData | None = None) -> FormData:
+    """A unit form's identity and scores; checked against the bloc when `data` is given."""
+    check_kind(snapshot, layout.KIND_FORM)
+    problems: list[Problem] = []
+    scorer, grid = read_grid(snapshot, _form_parts(snapshot), problems)
+    form = FormData(scorer, cell_text(snapshot.value(layout.BLOC)), cell_text(snapshot.value(layout.YEAR)),
+                    cell_text(snapshot.value(layout.TABLE_ID)), [], problems)
+    if data is None:
+        units, table = read_form_table(snapshot, grid)
+    else:
+        units, table = data.units, data.table
+        _check_identity(snapshot, form, data)
+    form.entries = grid_entries(snapshot, grid, table, units, problems)
+    return form
+
+
+def _form_parts(snapshot: BookSnapshot) -> dict[str, Any]:
+    parts = {p: snapshot.ref(layout.form_name(p)) for p in layout.GRID_PARTS}
+    missing = [layout.form_name(p) for p in ("scorer", "codes", "units", "grid") if parts[p] is None]
+    if missing:
+        raise InputError([error("MISSING_NAME", f"Phiếu chấm thiếu vùng tên {', '.join(missing)}: không đúng mẫu.",
+                                file=snapshot.label)])
+    return {k: v for k, v in parts.items() if v is not None}
+
+
+def _check_identity(snapshot: BookSnapshot, form: FormData, data: BlocData) -> None:
+    where = {"file": snapshot.label}
+    if code_key(form.scorer) not in {code_key(u.code) for u in data.units}:
+        form.problems.append(error("UNKNOWN_SCORER", f"Phiếu của «{form.scorer}»: đơn vị không thuộc khối này.",
+                                   **where))
+    if code_key(form.bloc) != code_key(str(data.info["bloc"])):
+        form.problems.append(error("WRONG_BLOC", f"Phiếu thuộc khối «{form.bloc}», không phải khối "
+                                   f"«{data.info['bloc']}». Kiểm tra đơn vị gửi đúng phiếu của khối.", **where))
+    if form.year != str(data.info["year"]):
+        form.problems.append(error("WRONG_YEAR", f"Phiếu của năm {form.year}, sổ tổng hợp là năm "
+                                   f"{data.info['year']}. Đề nghị đơn vị gửi phiếu đúng năm.", **where))
+    if data.info.get("table_id") and form.table_id != data.info["table_id"]:
+        form.problems.append(error("TABLE_CHANGED", "Bảng tiêu chí trong phiếu khác với sổ tổng hợp (tiêu chí hoặc "
+                                   "điểm tối đa đã bị sửa). Đề nghị đơn vị chấm lại trên mẫu phiếu mới.", **where))
+
+
+def _same(a: object, b: object) -> bool:
+    try:
+        return parse_decimal(a) == parse_decimal(b)
+    except NumberError:
+        return cell_text(a) == cell_text(b)
+
+
+@dataclass
+class MergeOutcome:
+    merged: dict[str, str]        # scorer code → source label
+    problems: list[Problem]
+    written: Path | None
+
+
+def merge_files(bloc_path: Path, sources: list[Path], out: Path | None = None,
+                replace: bool = False) -> MergeOutcome:
+    """Gộp phiếu: unit forms and long CSV into the bloc's grids; all-or-nothing."""
+    data = read_bloc(read_snapshot(bloc_path))
+    problems: list[Problem] = []
+    incoming: dict[str, list[Entry]] = {}
+    sender: dict[str, str] = {}
+    for source in sources:
+        suffix = source.suffix.lower()
+        try:
+            if suffix in (".xlsx", ".xlsm"):
+                form = read_form(read_snapshot(source), data)
+                problems += form.problems
+                batches = {code_key(form.scorer): form.entries}
+            elif suffix == ".csv":
+                batches = {}
+                for entry in read_scores(source):
+                    batches.setdefault(code_key(entry.scorer), []).append(entry)
+            else:
+                raise InputError([error("UNSUPPORTED_FILE", "Chỉ gộp được phiếu .xlsx/.xlsm hoặc tệp điểm .csv "
+                                        "(scorer,unit,criterion,points).", file=source.name)])
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        for scorer, entries in batches.items():
+            if scorer in sender:
+                problems.append(error("DUPLICATE_SENDER", f"Đơn vị {entries[0].scorer} gửi điểm hai lần: "
+                                      f"{sender[scorer]} và {source.name}. Chỉ gộp một phiếu.", file=source.name))
+                continue
+            sender[scorer] = source.name
+            incoming[scorer] = entries
+    new_entries = [e for batch in incoming.values() for e in batch]
+    array, build_problems = build_scores(data.units, data.table, new_entries)
+    problems += build_problems
+    problems += _completeness(array, incoming, data)
+    existing = {(code_key(e.scorer), code_key(e.unit), code_key(e.criterion)): e for e in data.entries
+                if e.value not in (None, "")}
+    changes: list[tuple[Entry, object]] = []
+    for entry in new_entries:
+        key = (code_key(entry.scorer), code_key(entry.unit), code_key(entry.criterion))
+        old = existing.get(key)
+        if old is not None and not _same(old.value, entry.value) and not replace:
+            problems.append(error(
+                "CONFLICT",
+                f"Ô đã có điểm {cell_text(old.value)} (gộp trước đó), nguồn mới ghi {cell_text(entry.value)}. "
+                "Không ghi đè âm thầm: kiểm tra lại, nếu đúng là phiếu mới thì chạy lại với --replace.",
+                scorer=entry.scorer, unit=entry.unit, criterion=entry.criterion, **entry.where))
+        if old is None or not _same(old.value, entry.value):
+            changes.append((entry, old))
+    merged = {scorer: sender[scorer] for scorer in incoming}
+    if any(p.blocking for p in problems):
+        return MergeOutcome(merged, problems, None)
+    written = _write_merge(bloc_path, out, data, changes)
+    return MergeOutcome(merged, problems, written)
+
+
+def _completeness(array: Any, incoming: dict[str, list[Entry]], data: BlocData) -> list[Problem]:
+    """Each sender's sheet must be complete: a blank is a missing score, not a zero."""
+    found = []
+    for s, unit in enumerate(data.units):
+        if code_key(unit.code) not in incoming:
+            continue
+        source = incoming[code_key(unit.code)][0].where.get("file")
+        for u, other in enumerate(data.units):
+            missing = [crit.code for c, crit in enumerate(data.table.criteria) if not array.present[s, u, c]]
+            if missing:
+                shown = ", ".join(missing[:8]) + ("…" if len(missing) > 8 else "")
+                found.append(error("MISSING_SCORE", f"Phiếu của {unit.code} chưa chấm {other.code} ở {shown}. "
+                                   "Ô trống không phải 0: đề nghị đơn vị nhập đủ điểm rồi gửi lại.",
+                                   scorer=unit.code, unit=other.code, file=source))
+    return found
+
+
+def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: list[tuple[Entry, object]]) -> Path:
+    """Write the changed score cells and arrival times; unchanged scorers keep theirs."""
+    book = load_for_update(bloc_path)
+    stamp = now().strftime(STAMP_FORMAT)
+    touched: set[str] = set()
+    for entry, _old in changes:
+        grid = data.grids[code_key(entry.scorer)]
+        i = grid.rows[code_key(entry.criterion)]
+        j = grid.cols[code_key(entry.unit)]
+        sheet = book[grid.grid.sheet]
+        value = parse_decimal(entry.value)
+        sheet.cell(grid.grid.min_row + i, grid.grid.min_col + j).value = (
+            int(value) if value == value.to_integral_value() else Decimal(value)
+        )
+        touched.add(code_key(entry.scorer))
+    for scorer in touched:
+        received = data.grids[scorer].received
+        if received is not None:
+            book[received.sheet].cell(received.min_row, received.min_col).value = stamp
+    return save(book, bloc_path, out)

@@ -1,0 +1,234 @@
+"""Read a bloc workbook or a unit form (as a snapshot) into the engine's inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tdkt_lib.adapters.tables import table_from_rows, units_from_rows
+from tdkt_lib.core.model import ScoringTable, Unit, code_key
+from tdkt_lib.core.numbers import clean_text
+from tdkt_lib.core.problems import InputError, Problem, error
+from tdkt_lib.core.scores import Entry
+from tdkt_lib.workbook import layout
+from tdkt_lib.workbook.snapshot import ERROR_VALUES, BookSnapshot, NameRef
+
+
+def cell_text(value: object) -> str:
+    """A cell's value as the text an officer sees (1 not 1.0; 9.5 not 9.50000001)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return clean_text(str(value)) if isinstance(value, str) else str(value)
+
+
+def is_formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def is_error_value(value: object) -> bool:
+    return isinstance(value, str) and value.strip().upper() in ERROR_VALUES
+
+
+@dataclass
+class Grid:
+    """One scorer's score grid: which names, whose scores, and its cells by code."""
+
+    scorer: str
+    grid: NameRef
+    rows: dict[str, int]          # criterion/section code key → row offset in the grid
+    cols: dict[str, int]          # unit code key → column offset in the grid
+    received: NameRef | None = None
+
+
+@dataclass
+class BlocData:
+    snapshot: BookSnapshot
+    units: tuple[Unit, ...]
+    table: ScoringTable
+    entries: list[Entry]
+    grids: dict[str, Grid]        # scorer code key → grid
+    info: dict[str, object]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _require(snapshot: BookSnapshot, name: str, what: str) -> NameRef:
+    ref = snapshot.ref(name)
+    if ref is None:
+        raise InputError([error(
+            "MISSING_NAME",
+            f"Không tìm thấy vùng tên «{name}» ({what}). Tệp không đúng mẫu tdkt hoặc vùng tên đã bị xoá; "
+            "tạo lại sổ bằng lệnh «tdkt new».",
+            file=snapshot.label)])
+    return ref
+
+
+def _table_rows(snapshot: BookSnapshot, name: str, columns: tuple[str, ...], what: str):
+    ref = _require(snapshot, name, what)
+    for i, row in enumerate(snapshot.values(ref)):
+        texts = [cell_text(v) for v in row]
+        if any(texts):
+            yield snapshot.where(ref, i), dict(zip(columns, texts + [""] * (len(columns) - len(texts)), strict=False))
+
+
+def check_kind(snapshot: BookSnapshot, expected: str) -> None:
+    kind = cell_text(snapshot.value(layout.KIND))
+    if kind == expected:
+        return
+    if expected == layout.KIND_BLOC and kind == layout.KIND_FORM:
+        message = ("Đây là phiếu chấm của một đơn vị, không phải sổ tổng hợp của khối. Dùng «tdkt merge SỔ_KHỐI "
+                   "PHIẾU…» để gộp phiếu vào sổ tổng hợp.")
+    elif expected == layout.KIND_FORM and kind == layout.KIND_BLOC:
+        message = "Đây là sổ tổng hợp của khối, không phải phiếu chấm của đơn vị."
+    else:
+        message = ("Tệp không phải sổ chấm điểm do tdkt tạo (không có ô đánh dấu «tdkt_kind»). Tạo sổ bằng "
+                   "«tdkt new» hoặc nhập điểm vào mẫu trong thư mục xlsx_templates.")
+    raise InputError([error("WRONG_WORKBOOK", message, file=snapshot.label)])
+
+
+def read_grid(snapshot: BookSnapshot, parts: dict[str, NameRef], problems: list[Problem]) -> tuple[str, Grid]:
+    """Scorer code and grid positions of one scorer's sheet."""
+    scorer = cell_text(snapshot.values(parts["scorer"])[0][0])
+    codes = [cell_text(row[0]) for row in snapshot.values(parts["codes"])]
+    units = [cell_text(v) for v in snapshot.values(parts["units"])[0]]
+    grid = parts["grid"]
+    rows = {code_key(c): i for i, c in enumerate(codes) if c}
+    cols = {code_key(u): j for j, u in enumerate(units) if u}
+    if grid.shape != (len(codes), len(units)):
+        problems.append(error("BROKEN_LAYOUT", "Vùng điểm không khớp với cột mã tiêu chí / hàng mã đơn vị. "
+                              "Không chèn hay xoá hàng, cột trong phiếu chấm.", **snapshot.where(grid)))
+    return scorer, Grid(scorer, grid, rows, cols, parts.get("received"))
+
+
+def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units: tuple[Unit, ...],
+                 problems: list[Problem]) -> list[Entry]:
+    """Every score cell of a grid as an Entry; formulas and error values are refused."""
+    values = snapshot.values(grid.grid)
+    entries = []
+    for criterion in table.criteria:
+        i = grid.rows.get(code_key(criterion.code))
+        if i is None:
+            problems.append(error("MISSING_CRITERION_ROW",
+                                  f"Phiếu chấm của {grid.scorer} thiếu hàng tiêu chí {criterion.code}.",
+                                  scorer=grid.scorer, criterion=criterion.code, **snapshot.where(grid.grid)))
+            continue
+        for unit in units:
+            j = grid.cols.get(code_key(unit.code))
+            if j is None:
+                continue
+            value = values[i][j] if i < len(values) and j < len(values[i]) else None
+            where = snapshot.where(grid.grid, i, j)
+            labels = {"scorer": grid.scorer, "unit": unit.code, "criterion": criterion.code}
+            if is_formula(value):
+                problems.append(error("FORMULA_IN_SCORE", "Ô điểm chứa công thức. Chỉ nhập số điểm (ví dụ 9,5).",
+                                      **labels, **where))
+                continue
+            if is_error_value(value):
+                problems.append(error("ERROR_VALUE", f"Ô điểm chứa giá trị lỗi {value}. Nhập lại số điểm.",
+                                      **labels, **where))
+                continue
+            if isinstance(value, dt.datetime | dt.date | dt.time):
+                problems.append(error("INVALID_NUMBER", "Ô điểm chứa ngày tháng, không phải số điểm. Nhập lại.",
+                                      **labels, **where))
+                continue
+            entries.append(Entry(grid.scorer, unit.code, criterion.code, _score_value(value), where))
+    unit_keys = {code_key(u.code) for u in units}
+    for code, j in grid.cols.items():
+        if code not in unit_keys:
+            problems.append(error("UNKNOWN_UNIT", f"Cột đơn vị «{code}» không có trong danh sách đơn vị của khối.",
+                                  **snapshot.where(grid.grid, 0, j)))
+    return entries
+
+
+def _score_value(value: object) -> object:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def read_bloc(snapshot: BookSnapshot) -> BlocData:
+    """Units, scoring table, scores and info of a bloc workbook, found through defined names."""
+    check_kind(snapshot, layout.KIND_BLOC)
+    problems: list[Problem] = []
+    parts: dict[str, object] = {}
+    for key, parse, name, columns, what in (
+        ("units", units_from_rows, layout.UNIT_TABLE, layout.UNIT_COLUMNS, "danh sách đơn vị"),
+        ("table", table_from_rows, layout.CRITERIA_TABLE, layout.CRITERIA_COLUMNS, "bảng tiêu chí"),
+    ):
+        try:
+            parts[key] = parse(_table_rows(snapshot, name, columns, what))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    units: tuple[Unit, ...] = parts["units"]  # type: ignore[assignment]
+    table: ScoringTable = parts["table"]  # type: ignore[assignment]
+    by_index: dict[int, dict[str, NameRef]] = {}
+    for ref in snapshot.names.values():
+        parsed = layout.parse_scorer_name(ref.name)
+        if parsed:
+            by_index.setdefault(parsed[0], {})[parsed[1]] = ref
+    unit_keys = {code_key(u.code) for u in units}
+    grids: dict[str, Grid] = {}
+    entries: list[Entry] = []
+    for index in sorted(by_index):
+        names = by_index[index]
+        missing = [p for p in ("scorer", "codes", "units", "grid") if p not in names]
+        if missing:
+            problems.append(error("MISSING_NAME", f"Phiếu số {index:02d} thiếu vùng tên {', '.join(missing)}.",
+                                  file=snapshot.label))
+            continue
+        scorer, grid = read_grid(snapshot, names, problems)
+        if code_key(scorer) not in unit_keys:
+            problems.append(error("UNKNOWN_SCORER", f"Phiếu của «{scorer}»: đơn vị không có trong danh sách.",
+                                  **snapshot.where(names["scorer"])))
+            continue
+        if code_key(scorer) in grids:
+            problems.append(error("DUPLICATE_SHEET", f"Có hai trang phiếu chấm của đơn vị {scorer}.",
+                                  **snapshot.where(names["scorer"])))
+            continue
+        grids[code_key(scorer)] = grid
+        entries += grid_entries(snapshot, grid, table, units, problems)
+    for unit in units:
+        if code_key(unit.code) not in grids:
+            problems.append(error("MISSING_SHEET", f"Sổ không có trang phiếu chấm cho đơn vị {unit.code}.",
+                                  scorer=unit.code, file=snapshot.label))
+    info = {
+        "bloc": cell_text(snapshot.value(layout.BLOC)),
+        "year": cell_text(snapshot.value(layout.YEAR)),
+        "profile": cell_text(snapshot.value(layout.PROFILE)) or None,
+        "leader": cell_text(snapshot.value(layout.LEADER)),
+        "table_id": cell_text(snapshot.value(layout.TABLE_ID)),
+    }
+    return BlocData(snapshot, units, table, entries, grids, info, problems)
+
+
+
+def read_form_table(snapshot: BookSnapshot, grid: Grid) -> tuple[tuple[Unit, ...], ScoringTable]:
+    """Units and table of a stand-alone unit form (to check it before it reaches a bloc).
+
+    The form lists code, title, maximum and signed coefficient in consecutive columns,
+    starting at the named codes column; a negative coefficient marks a deduction.
+    """
+    codes = snapshot.ref(layout.form_name("codes"))
+    units_ref = snapshot.ref(layout.form_name("units"))
+    assert codes is not None and units_ref is not None
+    wide = NameRef(codes.name, codes.sheet, codes.min_row, codes.min_col, codes.max_row, codes.min_col + 3)
+    rows = []
+    for i, (code, title, maximum, coefficient) in enumerate(snapshot.values(wide)):
+        if cell_text(code) == "":
+            continue
+        signed = cell_text(coefficient)
+        kind = "section" if cell_text(maximum) == "" else ("deduction" if signed.startswith("-") else "normal")
+        rows.append((snapshot.where(wide, i), {
+            "criterion": cell_text(code), "title": cell_text(title), "max": cell_text(maximum), "kind": kind,
+            "coefficient": signed.lstrip("-") if kind != "section" and not is_formula(coefficient) else "",
+        }))
+    units = tuple(Unit(cell_text(v)) for v in snapshot.values(units_ref)[0] if cell_text(v))
+    return units, table_from_rows(rows)
