@@ -27,8 +27,9 @@ def test_every_place_names_the_rule_that_decided_it(tdkt, example):
     assert skipped == {"SXD": "Đang trong thời gian thanh tra"}
 
 
-def test_demo_prints_vietnamese_ranking(tdkt):
-    run = tdkt("demo")
+def test_demo_prints_vietnamese_ranking(tdkt, tmp_path):
+    run = tdkt("demo", "--dir", tmp_path)
     assert run.code == 0
+    assert f"Sổ tổng hợp đã tính điểm: {tmp_path / 'so-tong-hop-khoi.xlsx'}" in run.out
     assert "Danh sách thẩm định: 1. SGTVT (96,00), 2. SKHDT (90,07), 3. BQLKKT (86,50)" in run.out
     assert "Cần bỏ phiếu: SNN, SCT" in run.out
