@@ -232,3 +232,19 @@ def test_a_form_given_as_the_bloc_gets_an_explanation(blank_bloc, tdkt):
     _, forms = blank_bloc
     run = tdkt("score", forms["SNN"])
     assert run.code == 2 and "phiếu chấm của một đơn vị" in run.err
+
+
+def test_merge_refuses_a_form_whose_locked_maximum_was_edited(blank_bloc, tdkt):
+    bloc, forms = blank_bloc
+    book = openpyxl.load_workbook(forms["SKHDT"])
+    sheet, ref = next(iter(book.defined_names[layout.form_name("codes")].destinations))
+    first = ref.split(":")[0].replace("$", "")
+    ws = book[sheet]
+    row = ws[first].row
+    while ws.cell(row, ws[first].column).value != "I.1":
+        row += 1
+    ws.cell(row, ws[first].column + 2).value = 20  # the maximum of I.1 was 15
+    book.save(forms["SKHDT"])
+    run = tdkt("merge", bloc, forms["SKHDT"])
+    assert run.code == 2
+    assert "Điểm tối đa của tiêu chí I.1" in run.err and "ô khoá đã bị sửa" in run.err

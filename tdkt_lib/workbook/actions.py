@@ -168,6 +168,7 @@ def read_form(snapshot: BookSnapshot, data: BlocData | None = None) -> FormData:
     else:
         units, table = data.units, data.table
         _check_identity(snapshot, form, data)
+        _check_locked_cells(snapshot, grid, form, data)
     form.entries = grid_entries(snapshot, grid, table, units, problems)
     return form
 
@@ -195,6 +196,32 @@ def _check_identity(snapshot: BookSnapshot, form: FormData, data: BlocData) -> N
     if data.info.get("table_id") and form.table_id != data.info["table_id"]:
         form.problems.append(error("TABLE_CHANGED", "Bảng tiêu chí trong phiếu khác với sổ tổng hợp (tiêu chí hoặc "
                                    "điểm tối đa đã bị sửa). Đề nghị đơn vị chấm lại trên mẫu phiếu mới.", **where))
+
+
+def _check_locked_cells(snapshot: BookSnapshot, grid: Any, form: FormData, data: BlocData) -> None:
+    """Locked cells edited anyway (a changed maximum, an added criterion row) are refused."""
+    try:
+        _, shown = read_form_table(snapshot, grid)
+    except InputError as exc:
+        form.problems.extend(exc.problems)
+        return
+    known = {code_key(c.code): c for c in data.table.criteria}
+    sections = {code_key(s.code) for s in data.table.sections}
+    codes = snapshot.ref(layout.form_name("codes"))
+    for crit in shown.criteria:
+        where = snapshot.where(codes, grid.rows[code_key(crit.code)]) if codes else {"file": snapshot.label}
+        if code_key(crit.code) in sections:
+            continue
+        expected = known.get(code_key(crit.code))
+        if expected is None:
+            form.problems.append(error(
+                "LOCKED_CELL_EDITED", f"Phiếu có tiêu chí «{crit.code}» không có trong bảng tiêu chí của khối "
+                "(hàng bị thêm vào phiếu). Đề nghị đơn vị chấm trên mẫu phiếu gốc.", criterion=crit.code, **where))
+        elif expected.maximum != crit.maximum:
+            form.problems.append(error(
+                "LOCKED_CELL_EDITED", f"Điểm tối đa của tiêu chí {crit.code} trong phiếu là {crit.maximum}, bảng "
+                f"tiêu chí của khối là {expected.maximum}: ô khoá đã bị sửa. Đề nghị đơn vị chấm trên mẫu phiếu gốc.",
+                criterion=crit.code, **where))
 
 
 def _same(a: object, b: object) -> bool:
