@@ -10,8 +10,9 @@ from typing import Any
 
 from tdkt_lib.adapters.csv_input import read_scores
 from tdkt_lib.adapters.profiles import load_profile
+from tdkt_lib.core.fingerprint import fingerprint_parts
 from tdkt_lib.core.model import code_key
-from tdkt_lib.core.numbers import NumberError, parse_decimal
+from tdkt_lib.core.numbers import parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error, warning
 from tdkt_lib.core.profile import Profile
 from tdkt_lib.core.result import Ballot, BlocResult, evaluate
@@ -27,6 +28,7 @@ from tdkt_lib.workbook.reader import (
     read_bloc,
     read_form_table,
     read_grid,
+    same_value,
 )
 from tdkt_lib.workbook.snapshot import BookSnapshot, read_snapshot
 from tdkt_lib.workbook.writer import apply_plan, load_for_update, save
@@ -64,7 +66,8 @@ def score_snapshot(snapshot: BookSnapshot, profile: str | None = None, ballot: B
     doc = result.as_json()
     if not result.ranked:
         return result, doc, None
-    plan = plan_outputs(doc, data.info, [u.code for u in data.units], stamp or now().strftime(STAMP_FORMAT))
+    parts = fingerprint_parts(result.scores, result.profile)
+    plan = plan_outputs(doc, data.info, [u.code for u in data.units], stamp or now().strftime(STAMP_FORMAT), parts)
     return result, doc, plan
 
 
@@ -130,7 +133,12 @@ def arrival_problems(data: BlocData, profile: Profile, today: dt.date) -> list[P
 
 def check_file(path: Path, profile: str | None = None, today: dt.date | None = None) -> list[Problem]:
     """Every problem of a bloc workbook or a unit form, with file, sheet and cell."""
-    snapshot = read_snapshot(path)
+    return check_snapshot(read_snapshot(path), profile, today)
+
+
+def check_snapshot(snapshot: BookSnapshot, profile: str | None = None,
+                   today: dt.date | None = None) -> list[Problem]:
+    """Kiểm tra on a snapshot already read (file or open workbook): every problem found."""
     if cell_text(snapshot.value(layout.KIND)) == layout.KIND_FORM:
         form = read_form(snapshot)
         units, table = read_form_table(snapshot, read_grid(snapshot, _form_parts(snapshot), [])[1])
@@ -224,13 +232,6 @@ def _check_locked_cells(snapshot: BookSnapshot, grid: Any, form: FormData, data:
                 criterion=crit.code, **where))
 
 
-def _same(a: object, b: object) -> bool:
-    try:
-        return parse_decimal(a) == parse_decimal(b)
-    except NumberError:
-        return cell_text(a) == cell_text(b)
-
-
 @dataclass
 class MergeOutcome:
     merged: dict[str, str]        # scorer code → source label
@@ -238,10 +239,32 @@ class MergeOutcome:
     written: Path | None
 
 
+@dataclass
+class MergePlan:
+    """What Gộp phiếu would write: changed score cells (entry, old value), nothing written yet."""
+
+    merged: dict[str, str]        # scorer code → source label
+    problems: list[Problem]
+    changes: list[tuple[Entry, object]]
+
+    @property
+    def blocking(self) -> bool:
+        return any(p.blocking for p in self.problems)
+
+
 def merge_files(bloc_path: Path, sources: list[Path], out: Path | None = None,
                 replace: bool = False) -> MergeOutcome:
     """Gộp phiếu: unit forms and long CSV into the bloc's grids; all-or-nothing."""
     data = read_bloc(read_snapshot(bloc_path))
+    plan = plan_merge(data, sources, replace)
+    if plan.blocking:
+        return MergeOutcome(plan.merged, plan.problems, None)
+    written = _write_merge(bloc_path, out, data, plan.changes)
+    return MergeOutcome(plan.merged, plan.problems, written)
+
+
+def plan_merge(data: BlocData, sources: list[Path], replace: bool = False) -> MergePlan:
+    """Read and check the sources against the bloc; the cells that would change (CLI and ribbon)."""
     problems: list[Problem] = []
     incoming: dict[str, list[Entry]] = {}
     sender: dict[str, str] = {}
@@ -279,19 +302,22 @@ def merge_files(bloc_path: Path, sources: list[Path], out: Path | None = None,
     for entry in new_entries:
         key = (code_key(entry.scorer), code_key(entry.unit), code_key(entry.criterion))
         old = existing.get(key)
-        if old is not None and not _same(old.value, entry.value) and not replace:
+        if old is not None and not same_value(old.value, entry.value) and not replace:
             problems.append(error(
                 "CONFLICT",
                 f"Ô đã có điểm {cell_text(old.value)} (gộp trước đó), nguồn mới ghi {cell_text(entry.value)}. "
                 "Không ghi đè âm thầm: kiểm tra lại, nếu đúng là phiếu mới thì chạy lại với --replace.",
                 scorer=entry.scorer, unit=entry.unit, criterion=entry.criterion, **entry.where))
-        if old is None or not _same(old.value, entry.value):
+        if old is None or not same_value(old.value, entry.value):
             changes.append((entry, old))
     merged = {scorer: sender[scorer] for scorer in incoming}
-    if any(p.blocking for p in problems):
-        return MergeOutcome(merged, problems, None)
-    written = _write_merge(bloc_path, out, data, changes)
-    return MergeOutcome(merged, problems, written)
+    return MergePlan(merged, problems, changes)
+
+
+def merged_value(value: object) -> int | Decimal:
+    """The number Gộp phiếu stores for a score: an int when whole, else the exact decimal."""
+    number = parse_decimal(value)
+    return int(number) if number == number.to_integral_value() else Decimal(number)
 
 
 def _completeness(array: Any, incoming: dict[str, list[Entry]], data: BlocData) -> list[Problem]:
@@ -321,10 +347,7 @@ def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: lis
         i = grid.rows[code_key(entry.criterion)]
         j = grid.cols[code_key(entry.unit)]
         sheet = book[grid.grid.sheet]
-        value = parse_decimal(entry.value)
-        sheet.cell(grid.grid.min_row + i, grid.grid.min_col + j).value = (
-            int(value) if value == value.to_integral_value() else Decimal(value)
-        )
+        sheet.cell(grid.grid.min_row + i, grid.grid.min_col + j).value = merged_value(entry.value)
         touched.add(code_key(entry.scorer))
     for scorer in touched:
         received = data.grids[scorer].received

@@ -57,6 +57,8 @@ RANKS = "tdkt_ranks"     # ranks written by Tính điểm, stored as values
 OUT_RANKING = "tdkt_out_ranking"
 OUT_APPRAISAL = "tdkt_out_appraisal"
 OUT_CHECK = "tdkt_out_check"
+OUT_VERIFY = "tdkt_out_verify"
+SHEET_VERIFY = "Kiểm chứng"
 
 # Score grids. On the bloc workbook one set per scorer, numbered 01..N in Đơn vị order:
 #   tdkt_s01_scorer  cell with the scorer's unit code

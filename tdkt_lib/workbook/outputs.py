@@ -123,10 +123,36 @@ def check_sheet(issues: list[dict[str, Any]], stamp: str) -> SheetPlan:
                      header_row=4, title_rows=[1], landscape=True)
 
 
-def plan_outputs(doc: dict[str, Any], info: dict[str, Any], unit_order: list[str], stamp: str) -> WritePlan:
+VERIFY_HEADER = ("Phần dữ liệu", "Dấu kiểm SHA-256")
+PART_LABELS = {"all": "Toàn bộ", "units": "Danh sách đơn vị", "criteria": "Bảng tiêu chí",
+               "profile": "Hồ sơ quy tắc và phương pháp"}
+
+
+def part_label(part: str) -> str:
+    """`scorer:SNN` → `Phiếu chấm của SNN`."""
+    return PART_LABELS.get(part) or f"Phiếu chấm của {part.removeprefix('scorer:')}"
+
+
+def verify_sheet(doc: dict[str, Any], parts: dict[str, str], stamp: str) -> SheetPlan:
+    """The fingerprints `tdkt verify` checks, and the method they were computed with."""
+    rows: list[list[Any]] = [
+        ["KIỂM CHỨNG KẾT QUẢ"],
+        [f"Thời điểm tính: {stamp}"],
+        [f"Cách tính: {doc['method']['description']}"],
+        ["Lệnh «tdkt verify» tính lại các dấu kiểm dưới đây và kết quả; nếu điểm, hạng hay danh sách thẩm định "
+         "bị sửa sau khi tính điểm, lệnh sẽ chỉ ra chỗ bị sửa."],
+        list(VERIFY_HEADER),
+    ]
+    rows += [[part_label(part), digest] for part, digest in parts.items()]
+    return SheetPlan(layout.OUT_VERIFY, layout.SHEET_VERIFY, rows, [34, 70], header_row=5, title_rows=[1])
+
+
+def plan_outputs(doc: dict[str, Any], info: dict[str, Any], unit_order: list[str], stamp: str,
+                 parts: dict[str, str]) -> WritePlan:
     """The sheets and ranks Tính điểm writes for a ranked result document."""
     ranks = {u["unit"]: u["rank"] for u in doc["units"]}
     return WritePlan(
-        [ranking_sheet(doc, info, stamp), appraisal_sheet(doc, info), check_sheet(doc["issues"], stamp)],
+        [ranking_sheet(doc, info, stamp), appraisal_sheet(doc, info), check_sheet(doc["issues"], stamp),
+         verify_sheet(doc, parts, stamp)],
         [ranks.get(code) for code in unit_order],
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tdkt_lib.adapters.tables import table_from_rows, units_from_rows
 from tdkt_lib.core.model import ScoringTable, Unit, code_key
-from tdkt_lib.core.numbers import clean_text
+from tdkt_lib.core.numbers import NumberError, clean_text, parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error
 from tdkt_lib.core.scores import Entry
 from tdkt_lib.workbook import layout
@@ -26,6 +26,16 @@ def cell_text(value: object) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return clean_text(str(value)) if isinstance(value, str) else str(value)
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal as numbers when both are numbers (9,5 == 9.5 == 9.50), else as shown text; blank == blank."""
+    if cell_text(a) == "" and cell_text(b) == "":
+        return True
+    try:
+        return parse_decimal(a) == parse_decimal(b)
+    except NumberError:
+        return cell_text(a) == cell_text(b)
 
 
 def is_formula(value: object) -> bool:

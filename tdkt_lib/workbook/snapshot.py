@@ -19,6 +19,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_MEMBER_BYTES = 300 * 1024 * 1024       # uncompressed, any one zip member
 MAX_TOTAL_BYTES = 600 * 1024 * 1024        # uncompressed, all members
 MAX_RATIO = 200                            # compression ratio of a member above 1 MB
+OUTPUT_PREFIX = "tdkt_out_"  # names anchoring whole output sheets (loaded entirely)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
@@ -171,15 +172,14 @@ def read_snapshot(path: Path, wanted: set[str] | None = None) -> BookSnapshot:
         snapshot = BookSnapshot(label, names, bad_names=bad)
         keys = wanted if wanted is not None else {k for k in names if k.startswith("tdkt_")}
         needed = {names[k] for k in keys if k in names}
+        whole = {ref.sheet for ref in needed if ref.name.lower().startswith(OUTPUT_PREFIX)}
         for sheet in {ref.sheet for ref in needed}:
             last_row = max(ref.max_row for ref in needed if ref.sheet == sheet)
             last_col = max(ref.max_col for ref in needed if ref.sheet == sheet)
-            snapshot.sheets[sheet] = [
-                list(row)
-                for row in book[sheet].iter_rows(
-                    min_row=1, max_row=last_row, min_col=1, max_col=last_col, values_only=True
-                )
-            ]
+            rows = (book[sheet].iter_rows(min_row=1, values_only=True) if sheet in whole else
+                    book[sheet].iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_col,
+                                          values_only=True))
+            snapshot.sheets[sheet] = [list(row) for row in rows]
         return snapshot
     except InputError:
         raise
