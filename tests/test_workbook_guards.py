@@ -96,3 +96,28 @@ def test_update_in_place_keeps_a_backup_of_the_previous_state(tmp_path):
     write_atomically(target, lambda temp: temp.write_bytes(b"after"), backup_of=target)
     assert target.read_bytes() == b"after"
     assert backup_path(target).read_bytes() == b"before"
+
+
+def test_a_workbook_open_in_excel_gets_a_clear_message(tmp_path):
+    from tdkt_lib.workbook.writer import update_lock
+
+    target = tmp_path / "so.xlsx"
+    target.write_bytes(b"x")
+    (tmp_path / "~$so.xlsx").write_bytes(b"owner")
+    with pytest.raises(InputError) as caught, update_lock(target):
+        pass
+    assert caught.value.problems[0].code == "FILE_OPEN_ELSEWHERE"
+
+
+def test_two_runs_cannot_update_the_same_file_at_once(tmp_path):
+    from tdkt_lib.workbook.writer import lock_path, update_lock
+
+    target = tmp_path / "so.xlsx"
+    with update_lock(target):
+        assert lock_path(target).exists()
+        with pytest.raises(InputError) as caught, update_lock(target):
+            pass
+        assert caught.value.problems[0].code == "FILE_LOCKED"
+    assert not lock_path(target).exists()
+    with update_lock(target):  # released: a later run proceeds
+        pass

@@ -8,9 +8,9 @@ import sys
 import traceback
 
 from tdkt_lib import __version__
-from tdkt_lib.cli import addin, check, demo, merge, profiles, score
+from tdkt_lib.cli import addin, check, demo, merge, new, profiles, score, verify
 
-COMMANDS = (score, check, merge, demo, profiles, addin)
+COMMANDS = (new, score, check, merge, verify, demo, profiles, addin)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 

@@ -31,7 +31,7 @@ from tdkt_lib.workbook.reader import (
     same_value,
 )
 from tdkt_lib.workbook.snapshot import BookSnapshot, read_snapshot
-from tdkt_lib.workbook.writer import apply_plan, load_for_update, save
+from tdkt_lib.workbook.writer import apply_plan, load_for_update, save, update_lock
 
 STAMP_FORMAT = "%d/%m/%Y %H:%M"
 
@@ -74,17 +74,18 @@ def score_snapshot(snapshot: BookSnapshot, profile: str | None = None, ballot: B
 def score_file(path: Path, out: Path | None = None, profile: str | None = None,
                ballot: Ballot | None = None) -> ScoreOutcome:
     """Tính điểm on a bloc workbook: outputs written only when everything is valid."""
-    snapshot = read_snapshot(path)
-    result, doc, plan = score_snapshot(snapshot, profile, ballot)
-    if plan is None:
-        return ScoreOutcome(result, doc, None)
-    ranks = snapshot.ref(layout.RANKS)
-    if ranks is None:
-        raise InputError([error("MISSING_NAME", f"Sổ thiếu vùng tên «{layout.RANKS}» trên trang Tổng hợp.",
-                                file=snapshot.label)])
-    book = load_for_update(path)
-    apply_plan(book, plan, book.defined_names[ranks.name].attr_text)
-    return ScoreOutcome(result, doc, save(book, path, out))
+    with update_lock(out or path):
+        snapshot = read_snapshot(path)
+        result, doc, plan = score_snapshot(snapshot, profile, ballot)
+        if plan is None:
+            return ScoreOutcome(result, doc, None)
+        ranks = snapshot.ref(layout.RANKS)
+        if ranks is None:
+            raise InputError([error("MISSING_NAME", f"Sổ thiếu vùng tên «{layout.RANKS}» trên trang Tổng hợp.",
+                                    file=snapshot.label)])
+        book = load_for_update(path)
+        apply_plan(book, plan, book.defined_names[ranks.name].attr_text)
+        return ScoreOutcome(result, doc, save(book, path, out))
 
 
 # --- Kiểm tra ----------------------------------------------------------------------------
@@ -255,6 +256,11 @@ class MergePlan:
 def merge_files(bloc_path: Path, sources: list[Path], out: Path | None = None,
                 replace: bool = False) -> MergeOutcome:
     """Gộp phiếu: unit forms and long CSV into the bloc's grids; all-or-nothing."""
+    with update_lock(out or bloc_path):
+        return _merge_locked(bloc_path, sources, out, replace)
+
+
+def _merge_locked(bloc_path: Path, sources: list[Path], out: Path | None, replace: bool) -> MergeOutcome:
     data = read_bloc(read_snapshot(bloc_path))
     plan = plan_merge(data, sources, replace)
     if plan.blocking:

@@ -6,13 +6,60 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tdkt_lib.core.problems import InputError, error
 from tdkt_lib.workbook.outputs import SheetPlan, WritePlan
 from tdkt_lib.workbook.snapshot import parse_reference
+
+LOCK_STALE_SECONDS = 600
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tdkt-lock")
+
+
+@contextlib.contextmanager
+def update_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` from reading to writing, so two runs cannot interleave.
+
+    Also refuses a workbook Excel has open (its `~$name` owner file is present).
+    """
+    owner = path.with_name(f"~${path.name}")
+    if owner.exists():
+        raise InputError([error(
+            "FILE_OPEN_ELSEWHERE",
+            "Tệp đang được mở trong Excel (có tệp khoá ~$ bên cạnh). Lưu và đóng tệp trong Excel rồi chạy lại; "
+            "hoặc dùng nút trên thanh công cụ tdkt trong Excel.", file=path.name)])
+    lock = lock_path(path)
+    for _ in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - lock.stat().st_mtime > LOCK_STALE_SECONDS:
+                    lock.unlink()
+                    continue
+            raise InputError([error(
+                "FILE_LOCKED",
+                "Một lệnh tdkt khác đang cập nhật tệp này. Đợi lệnh đó xong rồi chạy lại (nếu chắc chắn không có lệnh "
+                f"nào đang chạy, xoá tệp {lock.name}).", file=path.name)]) from None
+        except OSError as exc:
+            raise InputError([error("WRITE_FAILED", f"Không tạo được khoá tệp ({exc.strerror}). Kiểm tra quyền ghi "
+                                    "vào thư mục.", file=path.name)]) from None
+    else:  # pragma: no cover - the stale lock reappeared between two attempts
+        raise InputError([error("FILE_LOCKED", "Tệp đang bị khoá bởi một lệnh tdkt khác.", file=path.name)])
+    try:
+        os.write(handle, f"{os.getpid()}\n".encode())
+        os.close(handle)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
 
 
 def backup_path(path: Path) -> Path:
