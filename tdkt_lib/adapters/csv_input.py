@@ -44,6 +44,7 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     columns: dict[str, int] = {}
+    extra: list[Problem] = []
     try:
         for row in reader:
             line = reader.line_num
@@ -60,12 +61,22 @@ def _read_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...])
                         f"{','.join((*required, *optional))}.",
                         file=name, line=line)])
                 continue
+            if any(clean_text(c) for c in row[len(header):]):
+                extra.append(error(
+                    "EXTRA_CELLS",
+                    f"Dòng có {len(row)} ô, nhiều hơn {len(header)} cột của dòng tiêu đề. Nếu là số thập phân "
+                    f"viết bằng dấu phẩy (9,5) trong tệp phân cách bằng dấu phẩy, hãy đặt số trong ngoặc kép "
+                    f'("9,5") hoặc lưu tệp với dấu chấm phẩy (;).',
+                    file=name, line=line))
+                continue
             yield line, {c: clean_text(row[i]) if i < len(row) else "" for c, i in columns.items()}
     except csv.Error as exc:
         raise InputError([error("BAD_CSV", f"Tệp CSV hỏng ({exc}). Kiểm tra dấu ngoặc kép.",
                                 file=name, line=reader.line_num)]) from None
     if header is None:
         raise InputError([error("EMPTY_FILE", "Tệp rỗng: cần dòng tiêu đề và dữ liệu.", file=name)])
+    if extra:
+        raise InputError(extra)
 
 
 def _located(path: Path, required: tuple[str, ...], optional: tuple[str, ...]):

@@ -14,6 +14,7 @@ import numpy as np
 from tdkt_lib.core.model import Kind, ScoreArray
 from tdkt_lib.core.numbers import decimal_places, round_half_away
 from tdkt_lib.core.profile import Profile
+from tdkt_lib.core.validate import sheets_received
 
 _INT64_SAFE = 2**62
 
@@ -65,10 +66,11 @@ def aggregate(scores: ScoreArray, profile: Profile) -> Aggregates:
     ded = _weighted_sum(points, deduction)
     scale = scores.scale * coef_scale
     n = len(scores.units)
-    sent = scores.present.any(axis=(1, 2))
+    sent = sheets_received(scores)
     received = np.repeat(sent[:, None], n, axis=1)
     if profile.missing_sheets == "error":
         received[:] = True
+    received[np.arange(n), np.arange(n)] = True  # the self-score always counts
     result = Aggregates(totals, received, scale, [], [], [], [], [], [], [])
     for u in range(n):
         col = [s for s in range(n) if received[s, u]]

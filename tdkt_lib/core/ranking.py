@@ -41,9 +41,15 @@ def rank_units(
     keys = step_keys(agg, chain)
     vote_of = votes or {}
     use_votes = votes is not None
+    # A group the chain leaves tied is ordered by votes only when every member has a count:
+    # a unit missing from the ballot must not lose (or win) the tie silently.
+    groups: dict[tuple, list[int]] = {}
+    for u, key in enumerate(keys):
+        groups.setdefault(key, []).append(u)
+    unvoted = {u for g in groups.values() if any(v not in vote_of for v in g) for u in g}
 
     def full_key(u: int) -> tuple:
-        return keys[u] + ((vote_of.get(u, -1),) if use_votes else ())
+        return keys[u] + ((-1 if u in unvoted else vote_of[u],) if use_votes else ())
 
     order = sorted(range(len(keys)), key=full_key, reverse=True)
     steps = (*chain, "votes") if use_votes else chain

@@ -17,8 +17,19 @@ def _codes(codes: list[str]) -> str:
 
 
 def sheets_received(scores: ScoreArray) -> np.ndarray:
-    """received[s] is True when scorer s sent any score at all."""
-    return scores.present.any(axis=(1, 2))
+    """received[s] is True when scorer s sent any cross-score (a score for another unit).
+
+    A unit's self-score is always required, so a "sheet" that may be missing (under
+    `missing_sheets = "divide_by_received"`) is a scorer's cross-score sheet.
+    """
+    n = len(scores.units)
+    cross = scores.present.any(axis=2)
+    cross[np.arange(n), np.arange(n)] = False
+    return cross.any(axis=1)
+
+
+# Cross-score sheets each unit needs for the method to mean anything.
+_MIN_CROSS = {"mean": 1, "weighted": 1, "trimmed_cross": 3}
 
 
 def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
@@ -36,12 +47,14 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
             "Phương pháp bỏ điểm cao nhất và thấp nhất cần ít nhất 4 đơn vị.",
         ))
     received = sheets_received(scores)
+    complete = scores.present.all(axis=2) if criteria else np.ones((n, n), dtype=bool)
+    lenient = profile.missing_sheets == "divide_by_received"
     for s, unit in enumerate(units):
         if not received[s]:
-            if profile.missing_sheets == "divide_by_received":
+            if lenient:
                 problems.append(warning(
                     "MISSING_SHEET",
-                    f"Đơn vị {unit.code} chưa gửi phiếu chấm; điểm được chia cho số phiếu thực nhận "
+                    f"Đơn vị {unit.code} chưa gửi phiếu chấm chéo; điểm được chia cho số phiếu thực nhận "
                     "(theo hồ sơ quy tắc).",
                     scorer=unit.code))
             else:
@@ -50,24 +63,32 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
                     f"Chưa có phiếu chấm của đơn vị {unit.code}. Cần đủ phiếu của mọi đơn vị "
                     "trước khi xếp hạng; đề nghị đơn vị gửi phiếu.",
                     scorer=unit.code))
-        self_missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, s])]
-        if self_missing and (received[s] or profile.missing_sheets == "divide_by_received"):
+        if not complete[s, s] and (received[s] or lenient or scores.present[s, s].any()):
+            self_missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, s])]
             problems.append(error(
                 "MISSING_SELF_SCORE",
                 f"Đơn vị {unit.code} chưa tự chấm đủ: thiếu {_codes(self_missing)}. "
                 "Điểm tự chấm là bắt buộc.",
                 scorer=unit.code, unit=unit.code))
-    for s in np.flatnonzero(received):
-        for u in range(n):
-            if u == s:
-                continue
-            missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, u])]
-            if missing:
+    for s, u in np.argwhere(~complete & received[:, None]):
+        if u == s:
+            continue
+        missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, u])]
+        problems.append(error(
+            "MISSING_SCORE",
+            f"Đơn vị {units[s].code} chưa chấm đơn vị {units[u].code} ở {_codes(missing)}. "
+            "Ô trống không phải là 0: nhập điểm (kể cả 0) cho mọi tiêu chí.",
+            scorer=units[s].code, unit=units[u].code))
+    if lenient and n >= 2:
+        need = _MIN_CROSS.get(profile.method, 1)
+        for u, unit in enumerate(units):
+            got = int(received.sum()) - int(received[u])
+            if got < need:
                 problems.append(error(
-                    "MISSING_SCORE",
-                    f"Đơn vị {units[s].code} chưa chấm đơn vị {units[u].code} ở {_codes(missing)}. "
-                    "Ô trống không phải là 0: nhập điểm (kể cả 0) cho mọi tiêu chí.",
-                    scorer=units[s].code, unit=units[u].code))
+                    "TOO_FEW_SHEETS",
+                    f"Đơn vị {unit.code} chỉ nhận được {got} phiếu chấm chéo; phương pháp tính cần ít "
+                    f"nhất {need}. Đề nghị các đơn vị gửi phiếu.",
+                    unit=unit.code))
     maxima = np.array([int(c.maximum * scores.scale) for c in criteria], dtype=np.int64)
     bad = scores.present & ((scores.points < 0) | (scores.points > maxima))
     for s, u, c in np.argwhere(bad):
