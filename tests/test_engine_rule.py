@@ -130,3 +130,15 @@ def test_section_and_criterion_coefficients_by_hand():
     values = uniform(("X", "Y"), crits, {"X": (3, 4, 5), "Y": (3, 4, 5)})
     result = run(("X", "Y"), crits, values, sections=(Section("S", coefficient=Decimal(2)),))
     assert result.aggregates.score == [13, 13]
+
+
+def test_a_section_coefficient_applies_whatever_the_case_of_its_code():
+    from decimal import Decimal
+
+    from tdkt_lib.core.model import Criterion, ScoringTable, Section
+
+    table = ScoringTable(
+        (Criterion("A.1", "x", Decimal(10), section="a"),),
+        (Section(" A ", "Mục A", Decimal(2)),),
+    )
+    assert table.coefficient(table.criteria[0]) == Decimal(2)

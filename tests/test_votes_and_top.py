@@ -219,3 +219,22 @@ def test_ballot_in_memory_reorders_a_top_tie():
     doc = result.as_json()
     assert doc["top"] == ["A", "B", "D"] and doc["top_tie"] is False
     assert [u["rank"] for u in doc["units"]] == [1, 2, 3, 4]
+
+
+def test_a_profile_that_requires_a_vote_says_so_when_no_ballot_is_given(tdkt, example):
+    run = tdkt("score", "--units", example / "units.csv", "--criteria", example / "criteria.csv",
+               "--scores", example / "scores.csv", "--profile", "lao-cai-2023", "--json")
+    assert run.code == 0
+    assert "VOTE_REQUIRED" in [i["code"] for i in run.json["issues"]]
+    other = tdkt("score", "--units", example / "units.csv", "--criteria", example / "criteria.csv",
+                 "--scores", example / "scores.csv", "--profile", "hai-phong-2024", "--json")
+    assert "VOTE_REQUIRED" not in [i["code"] for i in other.json["issues"]]
+
+
+def test_duplicate_vote_rows_are_matched_like_codes(tdkt, example, tmp_path):
+    votes = tmp_path / "votes.csv"
+    votes.write_text("unit,votes\nSNN,4\n snn ,5\n", encoding="utf-8")
+    run = tdkt("score", "--units", example / "units.csv", "--criteria", example / "criteria.csv",
+               "--scores", example / "scores.csv", "--votes", votes, "--voters", 7, "--json")
+    assert run.code == 2
+    assert "DUPLICATE_ENTRY" in [i["code"] for i in run.json["issues"]]

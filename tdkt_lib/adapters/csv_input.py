@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 from tdkt_lib.adapters.tables import fold, table_from_rows, units_from_rows
-from tdkt_lib.core.model import ScoringTable, Unit
+from tdkt_lib.core.model import ScoringTable, Unit, code_key
 from tdkt_lib.core.numbers import NumberError, clean_text, parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error
 from tdkt_lib.core.result import Ballot
@@ -106,7 +106,7 @@ def read_votes(path: Path, voters: int | None) -> Ballot:
     where_of: dict[str, dict[str, object]] = {}
     for line, row in _read_rows(path, ("unit", "votes"), ()):
         where = {"file": str(path), "line": line}
-        if row["unit"] in votes:
+        if code_key(row["unit"]) in {code_key(u) for u in votes}:
             problems.append(error("DUPLICATE_ENTRY", f"Đơn vị {row['unit']} có hai dòng số phiếu.", **where))
             continue
         try:

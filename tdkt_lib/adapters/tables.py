@@ -115,7 +115,7 @@ def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) ->
                 "deduction (điểm trừ) hoặc section (mục).", criterion=code, **where))
             continue
         if kind == "section":
-            sections[code] = Section(code, row.get("title", ""), coefficient, row.get("section") or None)
+            sections[code_key(code)] = Section(code, row.get("title", ""), coefficient, row.get("section") or None)
             continue
         maximum = _decimal(row.get("max", ""), "max", problems, where) if row.get("max", "") else None
         if maximum is None or maximum <= 0:
@@ -134,8 +134,8 @@ def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) ->
             disqualifying=_flag(row.get("disqualifying", ""), False, problems, where, "disqualifying"),
         ))
     for crit in criteria:
-        if crit.section and crit.section not in sections:
-            sections[crit.section] = Section(crit.section)
+        if crit.section and code_key(crit.section) not in sections:
+            sections[code_key(crit.section)] = Section(crit.section)
     if problems:
         raise InputError(problems)
     return ScoringTable(tuple(criteria), tuple(sections.values()))

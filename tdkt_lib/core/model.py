@@ -83,7 +83,10 @@ class ScoringTable:
         return tuple(c.code for c in self.criteria)
 
     def section(self, code: str | None) -> Section | None:
-        return next((s for s in self.sections if s.code == code), None)
+        """The section with this code (matched like every code: case and stray spaces ignored)."""
+        if code is None:
+            return None
+        return next((s for s in self.sections if code_key(s.code) == code_key(code)), None)
 
     def coefficient(self, criterion: Criterion) -> Decimal:
         """Own coefficient, else the nearest section's, else 1."""

@@ -192,6 +192,12 @@ def evaluate(
         ))
     if ballot is not None:
         result.acclamation = _acclamation(result, ballot)
+    elif profile.vote_required:
+        result.problems.append(warning(
+            "VOTE_REQUIRED",
+            "Hồ sơ quy tắc yêu cầu bình xét, bỏ phiếu suy tôn đơn vị đề nghị tặng Cờ thi đua: ghi kết quả bỏ phiếu "
+            "vào tệp CSV (unit,votes) và chạy lại với --votes … --voters N.",
+        ))
     return result
 
 
