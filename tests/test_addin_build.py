@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 import xlwings
+from oletools import olevba
 
 from tdkt_lib import __version__
 from tdkt_lib.addin import ribbon
 from tdkt_lib.addin.build import SOURCE_DIR, build
-
-olevba = pytest.importorskip("oletools.olevba")
 
 NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
 REQUIRED = {
@@ -142,8 +141,8 @@ def _system_python_with_uno() -> str | None:
 
 def test_libreoffice_lists_the_vba_modules(built, tmp_path):
     python = _system_python_with_uno()
-    if not shutil.which("soffice") or python is None:
-        pytest.skip("LibreOffice with python3-uno is not installed")
+    assert shutil.which("soffice") and python is not None, (
+        "LibreOffice with python3-uno is required: apt-get install -y libreoffice-calc-nogui python3-uno")
     book = _as_xlsm(built[0], tmp_path / "tdkt.xlsm")
     script = Path(__file__).with_name("lo_list_vba.py")
     done = subprocess.run([python, str(script), str(book), str(tmp_path / "profile")],
