@@ -8,6 +8,20 @@ from typing import Any
 from tdkt_lib.core.numbers import format_vn
 
 
+def unit_notes(unit: dict[str, Any]) -> list[str]:
+    """What to say beside a unit's place: eligibility, vote, award, classification."""
+    notes = []
+    if not unit["eligible"]:
+        notes.append(f"Không đủ điều kiện: {unit['reason']}")
+    if unit["needs_vote"]:
+        notes.append("Cần bỏ phiếu")
+    if unit.get("award"):
+        notes.append(f"Đề nghị: {unit['award']}")
+    if unit.get("classification"):
+        notes.append(f"Xếp loại: {unit['classification']}")
+    return notes
+
+
 def _cell(text: object, width: int) -> str:
     value = str(text)
     return value[: width - 1] + "…" if len(value) > width else value.ljust(width)
@@ -25,15 +39,7 @@ def render_ranking(doc: dict[str, Any]) -> str:
         header = f"{'Hạng':<5}{'Mã':<10}{'Tên đơn vị':<44}{'Điểm':>8}  {'Quyết định bởi':<28}Ghi chú"
         lines += [header, "-" * len(header)]
         for row in doc["units"]:
-            notes = []
-            if not row["eligible"]:
-                notes.append(f"không đủ điều kiện: {row['reason']}")
-            if row["needs_vote"]:
-                notes.append("cần bỏ phiếu")
-            if row.get("award"):
-                notes.append(f"đề nghị {row['award']}")
-            if row.get("classification"):
-                notes.append(f"xếp loại {row['classification']}")
+            notes = unit_notes(row)
             score = format_vn(Decimal(str(row["score"])))
             lines.append(
                 f"{row['rank']:<5}{_cell(row['unit'], 10)}{_cell(row['name'], 44)}{score:>8}  "

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from tdkt_lib.core.profile import STEP_LABELS
+from tdkt_lib.report import unit_notes
 from tdkt_lib.workbook import layout
 
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
@@ -53,15 +54,7 @@ def ranking_sheet(doc: dict[str, Any], info: dict[str, Any], stamp: str) -> Shee
          "Chấm chéo trung bình", "Quyết định bởi", "Đủ điều kiện", "Ghi chú"],
     ]
     for unit in doc["units"]:
-        notes = []
-        if unit["reason"]:
-            notes.append(unit["reason"])
-        if unit["needs_vote"]:
-            notes.append("Cần bỏ phiếu")
-        if unit.get("award"):
-            notes.append(f"Đề nghị: {unit['award']}")
-        if unit.get("classification"):
-            notes.append(f"Xếp loại: {unit['classification']}")
+        notes = unit_notes(unit)
         rows.append([
             unit["rank"], unit["unit"], unit["name"], _decimal(unit["score"]), unit["score_rank"],
             _decimal(unit["self_total"]), _decimal(unit["cross_mean"]), STEP_LABELS[unit["decided_by"]],

@@ -16,15 +16,17 @@ from tdkt_lib.workbook.snapshot import ERROR_VALUES, BookSnapshot, NameRef
 
 
 def cell_text(value: object) -> str:
-    """A cell's value as the text an officer sees (1 not 1.0; 9.5 not 9.50000001)."""
+    """A cell's value as the text an officer sees: 1 not 1.0, 9.5, dates as dd/mm/yyyy."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
         return repr(value).removesuffix(".0")
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
+    if isinstance(value, dt.datetime):
+        return f"{value:%d/%m/%Y %H:%M}" if value.time() != dt.time() else f"{value:%d/%m/%Y}"
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
     return clean_text(str(value)) if isinstance(value, str) else str(value)
 
 

@@ -7,29 +7,15 @@ table (until the first blank row) are read too.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from tdkt_lib.adapters.tables import table_from_rows, units_from_rows
 from tdkt_lib.core.model import ScoringTable, Unit
-from tdkt_lib.core.numbers import clean_text
 from tdkt_lib.core.problems import InputError, Problem, error
 from tdkt_lib.workbook import layout
+from tdkt_lib.workbook.reader import cell_text
 
 MAX_APPENDED_ROWS = 5000
-
-
-def cell_text(value: object) -> str:
-    """A cell value as typed text: 1 not 1.0, 9.5, dates as dd/mm/yyyy."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return repr(value).removesuffix(".0")
-    if isinstance(value, dt.datetime | dt.date):
-        return f"{value:%d/%m/%Y}"
-    return clean_text(str(value))
 
 
 def _table_rows(book, label: str, name: str, columns: tuple[str, ...]):
