@@ -285,3 +285,11 @@ def test_missing_argument_is_exit_2(tdkt, capsys):
         code = exc.code
     assert code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_wrong_arguments_with_json_still_print_one_json_document(tdkt):
+    run = tdkt("score", "--units", "u.csv", "--json", "--voters", "nhiều")
+    assert run.code == 2
+    doc = json.loads(run.out)
+    assert doc["ranked"] is False and doc["issues"][0]["code"] == "BAD_ARGUMENTS"
+    assert "Lỗi tham số" in run.err

@@ -15,13 +15,16 @@ COMMANDS = (new, score, check, merge, verify, demo, profiles, addin)
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
+class _UsageError(Exception):
+    """Wrong command-line arguments (argparse's own errors)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with Vietnamese usage errors and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"tdkt: lỗi tham số: {message}\n")
-        raise SystemExit(EXIT_INPUT)
+        raise _UsageError(f"Lỗi tham số dòng lệnh: {message}. Xem «tdkt -h».")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    try:
+        args = parser.parse_args(words)
+    except _UsageError as exc:
+        print(f"[LỖI] {exc}", file=sys.stderr)
+        _refusal_json(argparse.Namespace(json="--json" in words),
+                      [{"code": "BAD_ARGUMENTS", "severity": "error", "message": str(exc)}])
+        return EXIT_INPUT
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_INPUT
