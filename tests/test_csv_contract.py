@@ -293,3 +293,9 @@ def test_wrong_arguments_with_json_still_print_one_json_document(tdkt):
     doc = json.loads(run.out)
     assert doc["ranked"] is False and doc["issues"][0]["code"] == "BAD_ARGUMENTS"
     assert "Lỗi tham số" in run.err
+
+
+def test_argument_errors_and_help_are_vietnamese(tdkt):
+    run = tdkt("merge")
+    assert run.code == 2
+    assert "thiếu tham số bắt buộc" in run.err and "the following" not in run.err

@@ -8,7 +8,7 @@ import sys
 import traceback
 
 from tdkt_lib import __version__
-from tdkt_lib.cli import addin, check, demo, merge, new, profiles, score, verify
+from tdkt_lib.cli import addin, check, demo, merge, new, profiles, score, verify, vietnamese_argparse
 
 COMMANDS = (new, score, check, merge, verify, demo, profiles, addin)
 
@@ -28,8 +28,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    vietnamese_argparse.install()
     parser = _Parser(prog="tdkt", description="Chấm điểm, xếp hạng khối thi đua (thi đua – khen thưởng).")
-    parser.add_argument("--version", action="version", version=f"tdkt {__version__}")
+    parser.add_argument("--version", action="version", version=f"tdkt {__version__}",
+                        help="in phiên bản của tdkt rồi thoát")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
     for module in COMMANDS:
         module.register(sub)
