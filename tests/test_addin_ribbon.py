@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 
 import pytest
 
@@ -54,29 +53,32 @@ def test_unknown_button_is_explained(control_id):
     assert "chưa được gắn chức năng" in book.app.alerts[-1][0]
 
 
-def test_missing_workbook_action_is_said_not_pretended(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tdkt_lib.workbook.actions", types.ModuleType("tdkt_lib.workbook.actions"))
-    book = FakeBook(status_bar_works=False)
-    assert ribbon.dispatch("tdkt_score", book) is False
-    text, _, mode = book.app.alerts[-1]
-    assert "«Tính điểm» chưa có" in text and mode == "critical"
+def test_workbook_buttons_run_the_handlers_with_the_book(monkeypatch):
+    from tdkt_lib.addin import handlers
 
-
-def test_workbook_actions_are_called_with_the_book(monkeypatch):
-    module = types.ModuleType("tdkt_lib.workbook.actions")
     seen = []
-    for _, name in ribbon.WORKBOOK_ACTIONS.values():
-        setattr(module, name, lambda book, name=name: seen.append((name, book)) or f"Xong: {name}")
-    monkeypatch.setitem(sys.modules, "tdkt_lib.workbook.actions", module)
-    import tdkt_lib.workbook
-
-    monkeypatch.setattr(tdkt_lib.workbook, "actions", module, raising=False)
+    for control_id in ribbon.WORKBOOK_BUTTONS:
+        monkeypatch.setitem(handlers.HANDLERS, control_id,
+                            lambda book, cid=control_id: seen.append((cid, book)) or handlers.Outcome(True, "Xong"))
     book = FakeBook()
-    for control_id, (_, name) in ribbon.WORKBOOK_ACTIONS.items():
+    for control_id in ribbon.WORKBOOK_BUTTONS:
         assert ribbon.dispatch(control_id, book) is True
-        assert seen[-1] == (name, book)
-        assert book.app.alerts[-1][0] == f"Xong: {name}"
-    assert any(isinstance(s, str) and s.startswith("tdkt: đang thực hiện") for s in book.app.statuses)
+        assert seen[-1] == (control_id, book)
+
+
+def test_a_refused_workbook_action_reports_failure(monkeypatch):
+    from tdkt_lib.addin import handlers
+
+    monkeypatch.setitem(handlers.HANDLERS, "tdkt_score", lambda book: handlers.Outcome(False, "Chưa xếp hạng"))
+    assert ribbon.dispatch("tdkt_score", FakeBook()) is False
+
+
+def test_ribbon_start_up_does_not_import_the_engine():
+    code = ("import sys, tdkt_lib.addin.ribbon; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'openpyxl') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_a_crash_becomes_a_vietnamese_message(monkeypatch, capsys):

@@ -8,42 +8,14 @@ Every message is Vietnamese; no Python traceback ever reaches the officer.
 
 from __future__ import annotations
 
-import logging
 import os
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-TITLE = "Thi đua – Khen thưởng"
+from tdkt_lib.addin.ui import TITLE, alert, status
 
-
-class NotAvailable(RuntimeError):
-    """The button's function is not in this tdkt version; the message is Vietnamese."""
-
-Handler = Callable[[Any], None]
-
-log = logging.getLogger(__name__)
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def status(book: Any, text: str | bool) -> None:
-    """Status-bar text (False gives the bar back to Excel). Silently skipped where the
-    engine has no status bar (xlwings' remote engine raises NotImplementedError)."""
-    try:
-        book.app.status_bar = text
-    except Exception:
-        log.debug("status bar unavailable", exc_info=True)
-
-
-def alert(book: Any, text: str, mode: str = "info") -> None:
-    """A message box (`App.alert`: MessageBoxW over COM, an `alert` action in the remote engine)."""
-    try:
-        book.app.alert(text, title=TITLE, buttons="ok", mode=mode)
-    except Exception:
-        log.debug("alert unavailable", exc_info=True)
-        print(f"{TITLE}: {text}")
+Handler = Callable[[Any], object]
 
 
 # --------------------------------------------------------------------------- handlers
@@ -67,44 +39,23 @@ def show_help(book: Any) -> None:
     alert(book, HELP_TEXT)
 
 
-# Button id → (Vietnamese label, name of the function in tdkt_lib.workbook.actions).
-WORKBOOK_ACTIONS: dict[str, tuple[str, str]] = {
-    "tdkt_check": ("Kiểm tra", "check"),
-    "tdkt_merge": ("Gộp phiếu", "merge"),
-    "tdkt_score": ("Tính điểm", "score"),
-    "tdkt_appraisal": ("Danh sách thẩm định", "appraisal"),
-    "tdkt_undo": ("Hoàn tác", "undo"),
-}
+WORKBOOK_BUTTONS = ("tdkt_check", "tdkt_merge", "tdkt_score", "tdkt_appraisal", "tdkt_undo")
 
 
-def _workbook_action(control_id: str) -> Handler:
-    label, name = WORKBOOK_ACTIONS[control_id]
+def _workbook_handler(control_id: str) -> Handler:
+    """A button of tdkt_lib.addin.handlers, imported when clicked (start-up stays light)."""
 
-    def handler(book: Any) -> None:
-        try:
-            from tdkt_lib.workbook import actions  # the workbook layer, imported only when clicked
-        except ImportError:
-            actions = None
-        action = getattr(actions, name, None)
-        if action is None:
-            raise NotAvailable(f"Chức năng «{label}» chưa có trong phiên bản tdkt này. "
-                               "Hãy cập nhật tdkt rồi cài lại add-in (tdkt addin install).")
-        status(book, f"tdkt: đang thực hiện «{label}»…")
-        try:
-            outcome = action(book)
-        finally:
-            status(book, False)
-        message = getattr(outcome, "message", outcome)
-        if isinstance(message, str) and message:
-            alert(book, message, mode="info" if getattr(outcome, "ok", True) else "critical")
+    def handler(book: Any) -> object:
+        from tdkt_lib.addin.handlers import HANDLERS as WORKBOOK_HANDLERS
 
-    handler.__doc__ = f"{label}: tdkt_lib.workbook.actions.{name}(book)."
-    handler.__name__ = f"handle_{name}"
+        return WORKBOOK_HANDLERS[control_id](book)
+
+    handler.__name__ = f"handle_{control_id}"
     return handler
 
 
 HANDLERS: dict[str, Handler] = {
-    **{control_id: _workbook_action(control_id) for control_id in WORKBOOK_ACTIONS},
+    **{control_id: _workbook_handler(control_id) for control_id in WORKBOOK_BUTTONS},
     "tdkt_help": show_help,
 }
 
@@ -135,8 +86,7 @@ def dispatch(control_id: str | None, book: Any = None) -> bool:
                     "Hãy cập nhật tdkt rồi dựng lại add-in.", mode="critical")
         return False
     try:
-        handler(book)
-        return True
+        return bool(getattr(handler(book), "ok", True))
     except Exception as exc:
         alert(book, explain(exc), mode="critical")
         if os.environ.get("TDKT_DEBUG"):
@@ -151,8 +101,6 @@ def explain(exc: BaseException) -> str:
     from tdkt_lib.core.problems import InputError
     from tdkt_lib.core.profile import ProfileError
 
-    if isinstance(exc, NotAvailable):
-        return str(exc)
     if isinstance(exc, InputError):
         from tdkt_lib.report import describe_issue
 

@@ -9,12 +9,14 @@ One level: the record is replaced by the next action.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tdkt_lib.adapters import xlwings_book as xb
+from tdkt_lib.workbook.snapshot import BookSnapshot
 
 UNDO_SHEET = "tdkt_undo"
 CHUNK = 30_000          # characters per cell (Excel's limit is 32 767)
@@ -41,16 +43,21 @@ def _rows_back(rows: list[list[Any]]) -> list[list[Any]]:
 
 def capture(book: Any, action: str, stamp: str, *, outputs: Iterable[str] = (),
             blocks: Iterable[tuple[str, int, int, list[list[Any]]]] = (),
-            cells: Iterable[tuple[str, int, int, Any]] = ()) -> UndoRecord:
+            cells: Iterable[tuple[str, int, int, Any]] = (), snapshot: BookSnapshot | None = None) -> UndoRecord:
     """The record for an action about to replace the sheets of `outputs` (defined names) and
-    overwrite `blocks`/`cells` (their current values, already read by the caller)."""
+    overwrite `blocks`/`cells` (their current values, already read by the caller).
+
+    An output sheet already in `snapshot` (read whole by snapshot_from_book) is not read again.
+    """
     record = UndoRecord(action, stamp)
     for name in outputs:
-        title = xb.sheet_of_name(book, name)
+        ref = snapshot.ref(name) if snapshot is not None else None
+        title = ref.sheet if ref is not None else xb.sheet_of_name(book, name)
         if title is None:
             record.created.append(name)
-        else:
-            record.sheets.append([name, title, _rows_json(xb.read_used(book, title))])
+            continue
+        rows = snapshot.sheets.get(title) if snapshot is not None else None
+        record.sheets.append([name, title, _rows_json(rows if rows is not None else xb.read_used(book, title))])
     record.blocks = [[s, r, c, _rows_json(rows)] for s, r, c, rows in blocks]
     record.cells = [[s, r, c, xb.json_value(v)] for s, r, c, v in cells]
     return record
@@ -73,10 +80,8 @@ def save(book: Any, record: UndoRecord) -> None:
     else:
         sheet.clear()
     sheet.range((1, 1)).value = chunks
-    try:
+    with contextlib.suppress(Exception):
         sheet.visible = False
-    except Exception:
-        pass
 
 
 def load(book: Any) -> UndoRecord | None:
@@ -109,10 +114,8 @@ def restore(book: Any, record: UndoRecord) -> None:
     doomed = []
     for name in record.created:
         title = xb.sheet_of_name(book, name)
-        try:
+        with contextlib.suppress(Exception):
             book.names[name].delete()
-        except Exception:
-            pass
         if title is not None:
             doomed.append(title)
     undo_sheet = _undo_sheet(book)
@@ -133,7 +136,5 @@ def _delete_sheets(book: Any, titles: list[str]) -> None:
             book.sheets[title].delete()
     finally:
         if alerts is not None:
-            try:
+            with contextlib.suppress(Exception):
                 app.display_alerts = alerts
-            except Exception:
-                pass

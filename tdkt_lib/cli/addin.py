@@ -1,4 +1,4 @@
-"""`tdkt addin build | install | remove | status`: the Excel add-in (thẻ «Thi đua – Khen thưởng»)."""
+"""`tdkt addin build | install | remove | status | simulate`: the Excel add-in (thẻ «Thi đua – Khen thưởng»)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(run=run_remove)
     s = verbs.add_parser("status", parents=[where], help="Xem add-in đã cài và phiên bản có khớp không.")
     s.set_defaults(run=run_status)
+
+    m = verbs.add_parser(
+        "simulate", help="Chạy thử một nút của ribbon không cần Excel (engine remote của xlwings).",
+        description="Chạy một nút của thẻ «Thi đua – Khen thưởng» trên tệp qua engine remote của xlwings "
+                    "(xlwings PRO, giấy phép phi thương mại; công cụ cho người phát triển và kiểm thử), "
+                    "rồi áp dụng các thao tác trả về vào tệp bằng openpyxl.")
+    m.add_argument("file", type=Path, help="Sổ tổng hợp (.xlsx/.xlsm) để chạy thử nút")
+    m.add_argument("button_id", help="Mã nút: tdkt_check, tdkt_score, tdkt_appraisal, tdkt_merge, tdkt_undo")
+    m.add_argument("-o", "--output", type=Path, help="Ghi kết quả vào tệp này thay vì cập nhật tại chỗ")
+    m.add_argument("--actions", type=Path, help="Lưu các thao tác xlwings (book.json()) vào tệp JSON này")
+    m.add_argument("--form", dest="forms", type=Path, action="append",
+                   help="Phiếu chấm cho nút Gộp phiếu (lặp lại cho nhiều phiếu)")
+    m.set_defaults(run=run_simulate)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from tdkt_lib.addin.simulate import run
+
+    return run(args)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
