@@ -309,3 +309,15 @@ def test_unit_codes_with_odd_characters_get_legal_sheet_titles():
     for index in (1, 2, 3):
         title = destinations(wb, layout.scorer_name(index, "grid"))[0][0]
         assert len(title) <= 31 and not set(title) & set("[]:*?/\\")
+
+
+def test_the_guide_sheet_explains_every_button_and_worksheet_function():
+    from tdkt_lib.addin import help_text, udfs
+
+    committed = Path(__file__).resolve().parents[1] / "xlsx_templates"
+    book = openpyxl.load_workbook(committed / "hai-phong-2024-so-khoi.xlsx")
+    text = "\n".join(str(c.value) for row in book["Hướng dẫn"].iter_rows() for c in row if c.value)
+    for label, _ in help_text.BUTTONS:
+        assert f"• {label}:" in text
+    for function in udfs.FUNCTIONS:
+        assert f"{function.__name__}(" in text

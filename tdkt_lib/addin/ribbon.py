@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from tdkt_lib.addin.help_text import help_text
 from tdkt_lib.addin.ui import TITLE, alert, status
 
 Handler = Callable[[Any], object]
@@ -20,23 +21,12 @@ Handler = Callable[[Any], object]
 
 # --------------------------------------------------------------------------- handlers
 
-HELP_TEXT = """Các nút trên thẻ «Thi đua – Khen thưởng»:
 
-• Kiểm tra: soát sổ điểm của khối (ô trống, điểm vượt mức tối đa, thiếu phiếu chấm); kết quả ở trang «Kiểm tra».
-• Gộp phiếu: chọn các tệp phiếu chấm của đơn vị để gộp vào sổ điểm.
-• Tính điểm: tính điểm bình quân và xếp hạng theo hồ sơ quy tắc; kết quả ở trang «Xếp hạng».
-• Danh sách thẩm định: lập danh sách đơn vị xếp thứ nhất, nhì, ba.
-• Hoàn tác: trả sổ điểm về trạng thái trước lần bấm nút gần nhất.
-
-Hàm dùng trong ô: TDKT_DIEM, TDKT_XEPHANG, TDKT_XEPLOAI, TDKT_TOP3
-(xem trang «Hướng dẫn» của sổ điểm hoặc tài liệu docs/addin-functions.md).
-
-Ô trống không phải điểm 0; điểm được làm tròn 2 chữ số theo kiểu ROUND của Excel."""
 
 
 def show_help(book: Any) -> None:
     """Hướng dẫn: a message box with what each button and function does."""
-    alert(book, HELP_TEXT)
+    alert(book, help_text())
 
 
 WORKBOOK_BUTTONS = ("tdkt_check", "tdkt_merge", "tdkt_score", "tdkt_appraisal", "tdkt_undo")

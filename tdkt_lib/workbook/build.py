@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from tdkt_lib.addin import help_text
 from tdkt_lib.core.model import Criterion, Kind, ScoringTable, Section, Unit, code_key
 from tdkt_lib.core.profile import Profile
 from tdkt_lib.workbook import layout
@@ -441,6 +442,15 @@ def _guide_lines(bloc: str, year: int, profile: Profile, n: int) -> Iterator[tup
            "Excel tiếng Việt hiển thị dấu «;» giữa các đối số công thức."), NORMAL
     yield ("• Cột Hạng do Tính điểm ghi (theo chuỗi tiêu chí phân hạng của hồ sơ); bằng nhau hoàn toàn "
            "thì bỏ phiếu."), NORMAL
+    yield "", NORMAL
+    yield f"Thẻ «{help_text.TAB}» trong Excel (add-in tdkt, cài bằng «tdkt addin install»)", BOLD
+    for label, text in help_text.BUTTONS:
+        yield f"• {label}: {text}", NORMAL
+    yield "Hàm dùng trong ô (dấu «;» hoặc «,» giữa các đối số tuỳ thiết lập vùng miền của Windows)", BOLD
+    for name, text in help_text.FUNCTIONS:
+        yield f"• {name}: {text}", NORMAL
+    for note in help_text.NOTES:
+        yield f"• {note}", NORMAL
 
 
 def _write_guide(ws: Worksheet, bloc: str, year: int, profile: Profile, n: int) -> None:
