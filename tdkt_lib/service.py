@@ -27,10 +27,11 @@ def score_csv(
 ) -> BlocResult:
     """The CSV contract: units + criteria + long-format scores → a ranked (or refused) bloc."""
     problems: list[Problem] = []
+    notes: list[Problem] = []
     parts = {}
     for key, reader, path in (
-        ("units", read_units, units),
-        ("table", read_criteria, criteria),
+        ("units", lambda p: read_units(p, notes), units),
+        ("table", lambda p: read_criteria(p, notes), criteria),
         ("entries", read_scores, scores),
     ):
         try:
@@ -46,4 +47,4 @@ def score_csv(
         raise InputError(problems)
     rules = load_profile(profile)
     array, build_problems = build_scores(parts["units"], parts["table"], parts["entries"])
-    return evaluate(array, rules, build_problems, ballot)
+    return evaluate(array, rules, notes + build_problems, ballot)

@@ -36,3 +36,14 @@ def tdkt(capsys):
         return CliRun(code, captured.out, captured.err)
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many fuzz cases ran (tests/test_fuzz_inputs.py) and how long they took."""
+    import sys
+
+    hostile = sys.modules.get("hostile")
+    fuzz = getattr(hostile, "FUZZ", None)
+    if fuzz and fuzz.get("cases"):
+        seconds = fuzz.get("last", 0) - fuzz.get("first", 0)
+        terminalreporter.write_sep("=", f"fuzz: {int(fuzz['cases'])} cases ran in {seconds:.0f} s")

@@ -84,13 +84,15 @@ def _located(path: Path, required: tuple[str, ...], optional: tuple[str, ...]):
         yield {"file": str(path), "line": line}, row
 
 
-def read_units(path: Path) -> tuple[Unit, ...]:
-    return units_from_rows(_located(path, ("unit",), ("name", "eligible", "reason")))
+def read_units(path: Path, notes: list[Problem] | None = None) -> tuple[Unit, ...]:
+    """Units of a units CSV; `notes` receives non-blocking findings (legacy encodings converted)."""
+    return units_from_rows(_located(path, ("unit",), ("name", "eligible", "reason")), notes)
 
 
-def read_criteria(path: Path) -> ScoringTable:
+def read_criteria(path: Path, notes: list[Problem] | None = None) -> ScoringTable:
+    """Scoring table of a criteria CSV; `notes` receives non-blocking findings."""
     optional = ("title", "kind", "coefficient", "priority", "section", "disqualifying")
-    return table_from_rows(_located(path, ("criterion", "max"), optional))
+    return table_from_rows(_located(path, ("criterion", "max"), optional), notes)
 
 
 def read_scores(path: Path) -> list[Entry]:

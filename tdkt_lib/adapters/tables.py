@@ -10,9 +10,10 @@ import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 
+from tdkt_lib.core import legacy_text
 from tdkt_lib.core.model import Criterion, Kind, ScoringTable, Section, Unit, code_key
 from tdkt_lib.core.numbers import NumberError, clean_text, parse_decimal
-from tdkt_lib.core.problems import InputError, Location, Problem, error
+from tdkt_lib.core.problems import InputError, Location, Problem, error, info, warning
 
 _KIND_ALIASES = {
     Kind.NORMAL: ("normal", "thường", "tiêu chí", "chuẩn", "cơ bản", "điểm chuẩn"),
@@ -43,8 +44,62 @@ def _flag(text: str, default: bool, problems: list[Problem], where: dict[str, ob
     return default
 
 
-def units_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) -> tuple[Unit, ...]:
-    """Units from (where, {unit, name, eligible, reason}) rows; InputError lists every problem."""
+def _column_where(where: dict[str, object], row: dict[str, str], column: str) -> dict[str, object]:
+    """`where` of one column of a row: sheet rows list their columns in sheet order from `cell`."""
+    cell = where.get("cell")
+    if not isinstance(cell, str) or column not in row:
+        return where
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    number += list(row).index(column)
+    shifted = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        shifted = chr(65 + rest) + shifted
+    return {**where, "cell": shifted + cell[len(letters):]}
+
+
+def legacy_text_of(text: str, what: str, where: dict[str, object], notes: list[Problem] | None,
+                   **labels: object) -> str:
+    """`text` converted from TCVN3/VNI when certain (an info note says so), else unchanged."""
+    found = legacy_text.detect(text)
+    if found.status == "converted" and found.encoding:
+        if notes is not None:
+            notes.append(info(
+                "LEGACY_ENCODING_CONVERTED",
+                f"{what} «{text}» được gõ bằng bảng mã cũ {legacy_text.LABELS[found.encoding]}; đã chuyển sang "
+                f"Unicode: «{found.text}». Nên sửa lại tệp gốc bằng Unicode (Unikey: chuyển mã).",
+                **labels, **where))
+        return found.text
+    if found.status == "uncertain" and notes is not None:
+        notes.append(warning(
+            "LEGACY_ENCODING_UNCERTAIN",
+            f"{what} «{text}» có vẻ gõ bằng bảng mã cũ (TCVN3/VNI) nhưng không chắc chắn ({found.reason}), nên "
+            "được giữ nguyên. Gõ lại bằng Unicode.",
+            **labels, **where))
+    return text
+
+
+def _legacy_code(code: str, what: str, where: dict[str, object], notes: list[Problem] | None,
+                 **labels: object) -> None:
+    """Codes are never converted (they must match the other files byte for byte): only a warning."""
+    found = legacy_text.detect(code)
+    if found.status == "converted" and notes is not None and found.encoding:
+        notes.append(warning(
+            "LEGACY_ENCODING_CODE",
+            f"{what} «{code}» có vẻ gõ bằng bảng mã {legacy_text.LABELS[found.encoding]} (là «{found.text}»). "
+            "Mã không được tự chuyển để vẫn khớp với các tệp khác; nên gõ lại mã bằng Unicode ở mọi tệp.",
+            **labels, **where))
+
+
+def units_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]],
+                    notes: list[Problem] | None = None) -> tuple[Unit, ...]:
+    """Units from (where, {unit, name, eligible, reason}) rows; InputError lists every problem.
+
+    Names typed in TCVN3/VNI are converted when certain; `notes` receives what was done.
+    """
     problems: list[Problem] = []
     units: list[Unit] = []
     seen: dict[str, str] = {}
@@ -59,7 +114,10 @@ def units_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) ->
             continue
         seen[code_key(code)] = Location(**where).describe()
         eligible = _flag(row.get("eligible", ""), True, problems, where, "eligible")
-        units.append(Unit(code, row.get("name", ""), eligible, row.get("reason", "")))
+        _legacy_code(code, "Mã đơn vị", where, notes, unit=code)
+        name = legacy_text_of(row.get("name", ""), "Tên đơn vị", _column_where(where, row, "name"), notes, unit=code)
+        reason = legacy_text_of(row.get("reason", ""), "Lý do", _column_where(where, row, "reason"), notes, unit=code)
+        units.append(Unit(code, name, eligible, reason))
     if problems:
         raise InputError(problems)
     return tuple(units)
@@ -85,8 +143,12 @@ def _decimal(text: str, column: str, problems: list[Problem], where: dict[str, o
         return None
 
 
-def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) -> ScoringTable:
-    """A scoring table from (where, {criterion, title, max, kind, …}) rows; `section` rows are headings."""
+def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]],
+                    notes: list[Problem] | None = None) -> ScoringTable:
+    """A scoring table from (where, {criterion, title, max, kind, …}) rows; `section` rows are headings.
+
+    Titles typed in TCVN3/VNI are converted when certain; `notes` receives what was done.
+    """
     problems: list[Problem] = []
     criteria: list[Criterion] = []
     sections: dict[str, Section] = {}
@@ -108,6 +170,9 @@ def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) ->
                                   criterion=code, **where))
             continue
         seen[code_key(code)] = Location(**where).describe()
+        _legacy_code(code, "Mã tiêu chí", where, notes, criterion=code)
+        title = legacy_text_of(row.get("title", ""), "Nội dung tiêu chí", _column_where(where, row, "title"), notes,
+                               criterion=code)
         if kind is None:
             problems.append(error(
                 "INVALID_KIND",
@@ -115,7 +180,7 @@ def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) ->
                 "deduction (điểm trừ) hoặc section (mục).", criterion=code, **where))
             continue
         if kind == "section":
-            sections[code_key(code)] = Section(code, row.get("title", ""), coefficient, row.get("section") or None)
+            sections[code_key(code)] = Section(code, title, coefficient, row.get("section") or None)
             continue
         maximum = _decimal(row.get("max", ""), "max", problems, where) if row.get("max", "") else None
         if maximum is None or maximum <= 0:
@@ -125,7 +190,7 @@ def table_from_rows(rows: Iterable[tuple[dict[str, object], dict[str, str]]]) ->
             continue
         criteria.append(Criterion(
             code=code,
-            title=row.get("title", ""),
+            title=title,
             maximum=maximum,
             kind=kind,
             coefficient=coefficient,

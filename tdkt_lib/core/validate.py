@@ -16,6 +16,17 @@ def _codes(codes: list[str]) -> str:
     return shown + (f" và {len(codes) - _LIST_AT_MOST} tiêu chí khác" if len(codes) > _LIST_AT_MOST else "")
 
 
+def missing_index(scores: ScoreArray, s: int, u: int) -> int:
+    """The first criterion scorer s left blank for unit u."""
+    return int(np.flatnonzero(~scores.present[s, u])[0])
+
+
+def missing_where(scores: ScoreArray, s: int, u: int, c: int) -> dict[str, object]:
+    """Where the first missing score is, when the reader saw that (blank) cell: file, sheet, cell."""
+    where = scores.origins.get((s, u, c), {})
+    return {k: v for k, v in where.items() if k in ("file", "sheet", "cell", "line")}
+
+
 def sheets_received(scores: ScoreArray) -> np.ndarray:
     """received[s] is True when scorer s sent any cross-score (a score for another unit).
 
@@ -65,20 +76,22 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
                     scorer=unit.code))
         if not complete[s, s] and (received[s] or lenient or scores.present[s, s].any()):
             self_missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, s])]
+            first = missing_index(scores, s, s)
             problems.append(error(
                 "MISSING_SELF_SCORE",
                 f"Đơn vị {unit.code} chưa tự chấm đủ: thiếu {_codes(self_missing)}. "
                 "Điểm tự chấm là bắt buộc.",
-                scorer=unit.code, unit=unit.code))
+                scorer=unit.code, unit=unit.code, **missing_where(scores, s, s, first)))
     for s, u in np.argwhere(~complete & received[:, None]):
         if u == s:
             continue
         missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, u])]
+        first = missing_index(scores, int(s), int(u))
         problems.append(error(
             "MISSING_SCORE",
             f"Đơn vị {units[s].code} chưa chấm đơn vị {units[u].code} ở {_codes(missing)}. "
             "Ô trống không phải là 0: nhập điểm (kể cả 0) cho mọi tiêu chí.",
-            scorer=units[s].code, unit=units[u].code))
+            scorer=units[s].code, unit=units[u].code, **missing_where(scores, int(s), int(u), first)))
     if lenient and n >= 2:
         need = _MIN_CROSS.get(profile.method, 1)
         for u, unit in enumerate(units):

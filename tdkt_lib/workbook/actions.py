@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,21 +18,23 @@ from tdkt_lib.core.problems import InputError, Problem, error, warning
 from tdkt_lib.core.profile import Profile
 from tdkt_lib.core.result import Ballot, BlocResult, evaluate
 from tdkt_lib.core.scores import Entry, build_scores
-from tdkt_lib.core.validate import validate
+from tdkt_lib.core.validate import missing_index, missing_where, validate
 from tdkt_lib.workbook import layout
 from tdkt_lib.workbook.outputs import plan_outputs
+from tdkt_lib.workbook.package import Patch, plan_patch
 from tdkt_lib.workbook.reader import (
     BlocData,
     cell_text,
     check_kind,
     grid_entries,
+    range_problems,
     read_bloc,
     read_form_table,
     read_grid,
     same_value,
 )
 from tdkt_lib.workbook.snapshot import BookSnapshot, read_snapshot
-from tdkt_lib.workbook.writer import apply_plan, load_for_update, save, update_lock
+from tdkt_lib.workbook.writer import save_patch, update_lock
 
 STAMP_FORMAT = "%d/%m/%Y %H:%M"
 
@@ -83,9 +86,8 @@ def score_file(path: Path, out: Path | None = None, profile: str | None = None,
         if ranks is None:
             raise InputError([error("MISSING_NAME", f"Sổ thiếu vùng tên «{layout.RANKS}» trên trang Tổng hợp.",
                                     file=snapshot.label)])
-        book = load_for_update(path)
-        apply_plan(book, plan, book.defined_names[ranks.name].attr_text)
-        return ScoreOutcome(result, doc, save(book, path, out))
+        patch = plan_patch(plan, ranks.sheet, ranks.min_row, ranks.min_col)
+        return ScoreOutcome(result, doc, save_patch(path, out, patch))
 
 
 # --- Kiểm tra ----------------------------------------------------------------------------
@@ -179,6 +181,8 @@ def read_form(snapshot: BookSnapshot, data: BlocData | None = None) -> FormData:
         _check_identity(snapshot, form, data)
         _check_locked_cells(snapshot, grid, form, data)
     form.entries = grid_entries(snapshot, grid, table, units, problems)
+    if data is not None:   # Gộp phiếu: out-of-range scores never reach the bloc
+        problems += range_problems(form.entries, table)
     return form
 
 
@@ -339,24 +343,26 @@ def _completeness(array: Any, incoming: dict[str, list[Entry]], data: BlocData) 
                 shown = ", ".join(missing[:8]) + ("…" if len(missing) > 8 else "")
                 found.append(error("MISSING_SCORE", f"Phiếu của {unit.code} chưa chấm {other.code} ở {shown}. "
                                    "Ô trống không phải 0: đề nghị đơn vị nhập đủ điểm rồi gửi lại.",
-                                   scorer=unit.code, unit=other.code, file=source))
+                                   scorer=unit.code, unit=other.code,
+                                   **{"file": source, **missing_where(array, s, u, missing_index(array, s, u))}))
     return found
 
 
 def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: list[tuple[Entry, object]]) -> Path:
     """Write the changed score cells and arrival times; unchanged scorers keep theirs."""
-    book = load_for_update(bloc_path)
+    patch = Patch()
     stamp = now().strftime(STAMP_FORMAT)
     touched: set[str] = set()
+    key = functools.lru_cache(maxsize=None)(code_key)     # 48,000 changes share a few hundred codes
     for entry, _old in changes:
-        grid = data.grids[code_key(entry.scorer)]
-        i = grid.rows[code_key(entry.criterion)]
-        j = grid.cols[code_key(entry.unit)]
-        sheet = book[grid.grid.sheet]
-        sheet.cell(grid.grid.min_row + i, grid.grid.min_col + j).value = merged_value(entry.value)
-        touched.add(code_key(entry.scorer))
+        scorer = key(entry.scorer)
+        grid = data.grids[scorer]
+        i = grid.rows[key(entry.criterion)]
+        j = grid.cols[key(entry.unit)]
+        patch.set(grid.grid.sheet, grid.grid.min_row + i, grid.grid.min_col + j, merged_value(entry.value))
+        touched.add(scorer)
     for scorer in touched:
         received = data.grids[scorer].received
         if received is not None:
-            book[received.sheet].cell(received.min_row, received.min_col).value = stamp
-    return save(book, bloc_path, out)
+            patch.set(received.sheet, received.min_row, received.min_col, stamp)
+    return save_patch(bloc_path, out, patch)

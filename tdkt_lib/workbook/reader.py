@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tdkt_lib.adapters.tables import table_from_rows, units_from_rows
+from tdkt_lib.adapters.tables import fold, table_from_rows, units_from_rows
 from tdkt_lib.core.model import ScoringTable, Unit, code_key
 from tdkt_lib.core.numbers import NumberError, clean_text, parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error
@@ -57,6 +57,7 @@ class Grid:
     rows: dict[str, int]          # criterion/section code key → row offset in the grid
     cols: dict[str, int]          # unit code key → column offset in the grid
     received: NameRef | None = None
+    labels: dict[str, str] = field(default_factory=dict)   # unit code key → code as typed in the sheet
 
 
 @dataclass
@@ -110,12 +111,72 @@ def read_grid(snapshot: BookSnapshot, parts: dict[str, NameRef], problems: list[
     codes = [cell_text(row[0]) for row in snapshot.values(parts["codes"])]
     units = [cell_text(v) for v in snapshot.values(parts["units"])[0]]
     grid = parts["grid"]
-    rows = {code_key(c): i for i, c in enumerate(codes) if c}
-    cols = {code_key(u): j for j, u in enumerate(units) if u}
+    rows: dict[str, int] = {}
+    cols: dict[str, int] = {}
+    for index, found, texts, ref, what in ((rows, rows, codes, parts["codes"], "Mã tiêu chí"),
+                                           (cols, cols, units, parts["units"], "Mã đơn vị")):
+        for k, text in enumerate(texts):
+            if not text:
+                continue
+            if code_key(text) in found:
+                cell = snapshot.where(ref, k, 0) if ref is parts["codes"] else snapshot.where(ref, 0, k)
+                problems.append(error("DUPLICATE_CODE", f"{what} «{text}» xuất hiện hai lần trong phiếu chấm của "
+                                      f"{scorer}. Không sửa các ô mã trong phiếu; dùng lại mẫu phiếu gốc.", **cell))
+                continue
+            index[code_key(text)] = k
     if grid.shape != (len(codes), len(units)):
         problems.append(error("BROKEN_LAYOUT", "Vùng điểm không khớp với cột mã tiêu chí / hàng mã đơn vị. "
                               "Không chèn hay xoá hàng, cột trong phiếu chấm.", **snapshot.where(grid)))
-    return scorer, Grid(scorer, grid, rows, cols, parts.get("received"))
+    problems += scorer_mismatch(snapshot, parts, scorer, units)
+    labels = {code_key(u): u for u in units if u}
+    return scorer, Grid(scorer, grid, rows, cols, parts.get("received"), labels)
+
+
+SELF_MARK = "tu cham"     # the builder writes «Tự chấm» above the scorer's own column
+
+
+def scorer_mismatch(snapshot: BookSnapshot, parts: dict[str, NameRef], scorer: str,
+                    units: list[str]) -> list[Problem]:
+    """A scorer cell changed to another unit (forms swapped between units) is refused.
+
+    The builder marks the scorer's own column «Tự chấm» in the row just above the unit
+    codes; that column's unit must be the one in the scorer cell.
+    """
+    ref = parts["units"]
+    if ref.min_row < 2:
+        return []
+    marks = NameRef(ref.name, ref.sheet, ref.min_row - 1, ref.min_col, ref.min_row - 1, ref.max_col)
+    own = [j for j, v in enumerate(snapshot.values(marks)[0]) if fold(cell_text(v)) == SELF_MARK]
+    if len(own) != 1 or own[0] >= len(units) or not units[own[0]]:
+        return []
+    marked = units[own[0]]
+    if code_key(marked) == code_key(scorer):
+        return []
+    return [error(
+        "SCORER_MISMATCH",
+        f"Ô «Đơn vị chấm» ghi «{scorer}» nhưng cột «Tự chấm» của phiếu là của {marked}: phiếu của {marked} đã bị "
+        f"sửa ô đơn vị chấm hoặc gửi nhầm. Đề nghị {marked} và {scorer} mỗi đơn vị gửi đúng phiếu của mình "
+        "(không sửa ô «Đơn vị chấm»).",
+        scorer=scorer, **snapshot.where(parts["scorer"]))]
+
+
+def range_problems(entries: list[Entry], table: ScoringTable) -> list[Problem]:
+    """Scores below 0 or above the criterion's maximum (text and blanks are judged elsewhere)."""
+    maxima = {code_key(c.code): c.maximum for c in table.criteria}
+    found = []
+    for entry in entries:
+        maximum = maxima.get(code_key(entry.criterion))
+        try:
+            value = parse_decimal(entry.value)
+        except NumberError:
+            continue
+        if maximum is not None and not 0 <= value <= maximum:
+            found.append(error(
+                "OUT_OF_RANGE",
+                f"Điểm {cell_text(entry.value)} nằm ngoài khoảng cho phép 0..{maximum} của tiêu chí "
+                f"{entry.criterion}. Nhập lại điểm trong khoảng đó (điểm trừ nhập số dương).",
+                scorer=entry.scorer, unit=entry.unit, criterion=entry.criterion, **entry.where))
+    return found
 
 
 def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units: tuple[Unit, ...],
@@ -153,7 +214,8 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
     unit_keys = {code_key(u.code) for u in units}
     for code, j in grid.cols.items():
         if code not in unit_keys:
-            problems.append(error("UNKNOWN_UNIT", f"Cột đơn vị «{code}» không có trong danh sách đơn vị của khối.",
+            problems.append(error("UNKNOWN_UNIT", f"Cột đơn vị «{grid.labels.get(code, code)}» không có trong danh "
+                                  "sách đơn vị của khối. Không sửa hàng mã đơn vị; dùng lại mẫu phiếu gốc.",
                                   **snapshot.where(grid.grid, 0, j)))
     return entries
 
@@ -168,17 +230,19 @@ def read_bloc(snapshot: BookSnapshot) -> BlocData:
     """Units, scoring table, scores and info of a bloc workbook, found through defined names."""
     check_kind(snapshot, layout.KIND_BLOC)
     problems: list[Problem] = []
+    notes: list[Problem] = []
     parts: dict[str, object] = {}
     for key, parse, name, columns, what in (
         ("units", units_from_rows, layout.UNIT_TABLE, layout.UNIT_COLUMNS, "danh sách đơn vị"),
         ("table", table_from_rows, layout.CRITERIA_TABLE, layout.CRITERIA_COLUMNS, "bảng tiêu chí"),
     ):
         try:
-            parts[key] = parse(_table_rows(snapshot, name, columns, what))
+            parts[key] = parse(_table_rows(snapshot, name, columns, what), notes)
         except InputError as exc:
             problems += exc.problems
     if problems:
         raise InputError(problems)
+    problems += notes
     units: tuple[Unit, ...] = parts["units"]  # type: ignore[assignment]
     table: ScoringTable = parts["table"]  # type: ignore[assignment]
     by_index: dict[int, dict[str, NameRef]] = {}

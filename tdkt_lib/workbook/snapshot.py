@@ -2,16 +2,23 @@
 
 The snapshot has the shape of an xlwings payload (values from A1 per sheet, names with
 their sheet and address), so the ribbon and the command line feed the same code.
+
+Fast path (default): the zip guards, then the package index (xl/workbook.xml and its
+relationships, parsed with defusedxml), python-calamine for the cell values, and a scan of
+the loaded sheets' XML for what calamine does not give (formula text, error values). The
+plain openpyxl read-only path (`engine="openpyxl"`) gives the same snapshot; a test runs both.
+Nothing here imports openpyxl, numpy or pandas at import time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from typing import Any, Literal
 
 from tdkt_lib.core.problems import InputError, error
 
@@ -23,6 +30,40 @@ OUTPUT_PREFIX = "tdkt_out_"  # names anchoring whole output sheets (loaded entir
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
+
+
+@functools.lru_cache(maxsize=4096)
+def get_column_letter(index: int) -> str:
+    """1 → A, 27 → AA (as openpyxl.utils.get_column_letter, without importing openpyxl)."""
+    if not 1 <= index <= 18278:
+        raise ValueError(f"Invalid column index {index}")
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@functools.lru_cache(maxsize=4096)
+def column_index(letters: str) -> int:
+    """A → 1, AA → 27."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+_CELL_RANGE = re.compile(r"^([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?$")
+
+
+def range_boundaries(text: str) -> tuple[int, int, int, int]:
+    """`A1:C3` → (min_col, min_row, max_col, max_row); `B2` → (2, 2, 2, 2)."""
+    match = _CELL_RANGE.match(text.replace("$", "").upper())
+    if not match:
+        raise ValueError(f"{text} is not a valid cell range")
+    c1, r1 = column_index(match.group(1)), int(match.group(2))
+    c2, r2 = (column_index(match.group(3)), int(match.group(4))) if match.group(3) else (c1, r1)
+    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
 
 
 @dataclass(frozen=True)
@@ -139,47 +180,308 @@ def check_package(path: Path) -> None:
                           "giải nén) nên bị từ chối để bảo vệ máy. Đề nghị gửi lại tệp phiếu gốc.")
 
 
-def read_snapshot(path: Path, wanted: set[str] | None = None) -> BookSnapshot:
+
+# --- package index: sheets and defined names from xl/workbook.xml (defusedxml) ------------
+
+WORKBOOK_PART = "xl/workbook.xml"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_REL_TYPES = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+              "http://purl.oclc.org/ooxml/officeDocument/relationships")
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """One <sheet> of xl/workbook.xml and the part it lives in."""
+
+    title: str
+    part: str | None          # zip member name, e.g. xl/worksheets/sheet3.xml
+    sheet_id: str
+    rid: str
+    kind: str                 # relationship type tail: worksheet, chartsheet, dialogsheet…
+
+
+@dataclass(frozen=True)
+class DefinedNameEntry:
+    name: str
+    local_sheet: int | None   # localSheetId, None when workbook-scoped
+    text: str
+
+
+@dataclass
+class PackageIndex:
+    sheets: list[SheetEntry]
+    names: list[DefinedNameEntry]
+    rels: dict[str, tuple[str, str]]      # rId → (type tail, zip member name)
+
+    def sheet(self, title: str) -> SheetEntry | None:
+        return next((s for s in self.sheets if s.title == title), None)
+
+
+def resolve_target(base_part: str, target: str) -> str:
+    """A relationship target of `base_part` as a zip member name (`worksheets/sheet1.xml` → xl/…)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = base_part.split("/")[:-1]
+    for piece in target.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def read_package_index(archive: zipfile.ZipFile) -> PackageIndex:
+    """Sheets, defined names and workbook relationships, parsed safely (defusedxml)."""
+    from defusedxml import ElementTree
+
+    rels: dict[str, tuple[str, str]] = {}
+    if WORKBOOK_RELS in archive.NameToInfo:
+        root = ElementTree.fromstring(archive.read(WORKBOOK_RELS))
+        for rel in root:
+            if _local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+                continue
+            rels[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1],
+                                       resolve_target(WORKBOOK_PART, rel.get("Target", "")))
+    root = ElementTree.fromstring(archive.read(WORKBOOK_PART))
+    sheets: list[SheetEntry] = []
+    names: list[DefinedNameEntry] = []
+    for element in root.iter():
+        tag = _local(element.tag)
+        if tag == "sheet":
+            rid = next((v for k, v in element.attrib.items() if _local(k) == "id" and k.startswith("{")), "")
+            kind, part = rels.get(rid, ("", None))
+            sheets.append(SheetEntry(element.get("name", ""), part, element.get("sheetId", ""), rid, kind))
+        elif tag == "definedName":
+            local = element.get("localSheetId")
+            names.append(DefinedNameEntry(element.get("name", ""), int(local) if local and local.isdigit() else None,
+                                          element.text or ""))
+    return PackageIndex(sheets, names, rels)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+Engine = Literal["calamine", "openpyxl"]
+
+
+def _corrupt(label: str, exc: BaseException) -> InputError:
+    return _refuse(label, "CORRUPT_FILE",
+                   f"Không đọc được nội dung bảng tính ({type(exc).__name__}). Mở tệp bằng Excel, "
+                   "lưu lại dạng .xlsx rồi thử lại.")
+
+
+def _name_refs(label: str, defined: list[tuple[str, str]], titles: set[str]) -> BookSnapshot:
+    """Workbook-scoped names → NameRef (usable) or bad_names (unusable), as a fresh snapshot."""
+    names: dict[str, NameRef] = {}
+    bad: dict[str, str] = {}
+    for name, text in defined:
+        parsed = parse_reference(text or "")
+        if parsed is None or parsed[0] not in titles:
+            bad[name.lower()] = text or ""
+            continue
+        sheet, (min_col, min_row, max_col, max_row) = parsed
+        names[name.lower()] = NameRef(name, sheet, min_row, min_col, max_row, max_col)
+    return BookSnapshot(label, names, bad_names=bad)
+
+
+def _sheet_bounds(snapshot: BookSnapshot, wanted: set[str] | None) -> dict[str, tuple[int, int] | None]:
+    """Sheets to load → (last row, last column) to read, or None for the whole sheet (output sheets)."""
+    names = snapshot.names
+    keys = wanted if wanted is not None else {k for k in names if k.startswith("tdkt_")}
+    needed = {names[k] for k in keys if k in names}
+    whole = {ref.sheet for ref in needed if ref.name.lower().startswith(OUTPUT_PREFIX)}
+    bounds: dict[str, tuple[int, int] | None] = {}
+    for sheet in {ref.sheet for ref in needed}:
+        bounds[sheet] = None if sheet in whole else (
+            max(ref.max_row for ref in needed if ref.sheet == sheet),
+            max(ref.max_col for ref in needed if ref.sheet == sheet))
+    return bounds
+
+
+def read_snapshot(path: Path, wanted: set[str] | None = None, engine: Engine = "calamine") -> BookSnapshot:
     """Open a workbook through the guards; load the sheets the defined names point at.
 
     `wanted` limits loading to the sheets of those names (lower-case); None loads every
-    sheet a tdkt_* name points at.
+    sheet a tdkt_* name points at. `engine="openpyxl"` reads with openpyxl read-only instead
+    of python-calamine (same snapshot; kept for the equivalence test and as a fallback).
     """
+    check_package(path)
+    if engine == "openpyxl":
+        return _read_openpyxl(path, wanted)
+    label = path.name
+    try:
+        with zipfile.ZipFile(path) as archive:
+            index = read_package_index(archive)
+            titles = {s.title for s in index.sheets}
+            snapshot = _name_refs(label, [(d.name, d.text) for d in index.names if d.local_sheet is None], titles)
+            bounds = _sheet_bounds(snapshot, wanted)
+            if not bounds:
+                return snapshot
+            from python_calamine import CalamineWorkbook
+
+            with CalamineWorkbook.from_path(str(path)) as book:
+                for title, bound in bounds.items():
+                    entry = index.sheet(title)
+                    if entry is None or entry.part is None or entry.kind != "worksheet":
+                        snapshot.sheets[title] = []
+                        continue
+                    xml = archive.read(entry.part)
+                    fixes = _xml_fixes(xml)
+                    if fixes is None:     # cells without addresses: let openpyxl walk that sheet
+                        snapshot.sheets[title] = _openpyxl_sheet(path, title, bound)
+                        continue
+                    sheet = book.get_sheet_by_name(title)
+                    rows = sheet.to_python(skip_empty_area=False, nrows=bound[0] if bound else None)
+                    snapshot.sheets[title] = _convert(rows, fixes, bound)
+            return snapshot
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _corrupt(label, exc) from None
+
+
+_MIDNIGHT = dt.time()
+_INT_LIMIT = 2.0**53
+_KEEP = frozenset({int, bool, dt.datetime, dt.time, dt.timedelta})
+
+
+def _value(value: Any) -> object:
+    """One calamine value as openpyxl gives it: None for blank, int for whole, datetime for date."""
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() and -_INT_LIMIT < value < _INT_LIMIT else value
+    if kind is str:
+        return value or None
+    if kind is dt.date:
+        return dt.datetime.combine(value, _MIDNIGHT)
+    return value
+
+
+def _convert(rows: list[list[Any]], fixes: dict[tuple[int, int], object],
+             bound: tuple[int, int] | None) -> list[list[object]]:
+    """calamine values → what openpyxl read-only gives; formula text and error values from the XML."""
+    width = bound[1] if bound else None
+    keep = _KEEP
+    out = [[v if type(v) in keep else _value(v) for v in (row[:width] if width else row)] for row in rows]
+    for (r, c), value in fixes.items():
+        if bound and (r > bound[0] or c > bound[1]):
+            continue
+        while len(out) < r:
+            out.append([])
+        row = out[r - 1]
+        if len(row) < c:
+            row.extend([None] * (c - len(row)))
+        row[c - 1] = value
+    return out
+
+
+_ROOT_TAG = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+_ADDRESS = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SCAN_CACHE: dict[bytes, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
+
+
+def sheet_prefix(xml: bytes) -> bytes:
+    """Namespace prefix of the worksheet's elements (`b''` for the usual default namespace)."""
+    match = _ROOT_TAG.search(xml, 0, 4096)
+    return (match.group(1) + b":") if match and match.group(1) else b""
+
+
+def _scanners(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    if prefix not in _SCAN_CACHE:
+        p = re.escape(prefix)
+        formula = re.compile(rb"<" + p + rb"c\b([^>]*+)>\s*+<" + p + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + p + rb"f>)")
+        errors = re.compile(rb"<" + p + rb"c\b([^>]*?\bt=[\"']e[\"'][^>]*+)>\s*+<" + p + rb"v>([^<]*)</"
+                            + p + rb"v>")
+        _SCAN_CACHE[prefix] = (formula, errors)
+    return _SCAN_CACHE[prefix]
+
+
+def attributes(text: bytes) -> dict[str, str]:
+    """Attributes of a start tag's inside (`r="A1" s="3"`), unescaped, prefixes kept."""
+    return {m.group(1).decode(): unescape((m.group(2) if m.group(2) is not None else m.group(3)).decode("utf-8"))
+            for m in _ATTR.finditer(text)}
+
+
+def unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    import html
+
+    return html.unescape(text)
+
+
+def _xml_fixes(xml: bytes) -> dict[tuple[int, int], object] | None:
+    """Formula text (as openpyxl gives it: `=…`, shared formulas translated) and error values of
+    a sheet's cells, by (row, column); None when such a cell has no address (Excel, LibreOffice
+    and openpyxl always write one: read that sheet with openpyxl then)."""
+    prefix = sheet_prefix(xml)
+    formula_re, error_re = _scanners(prefix)
+    fixes: dict[tuple[int, int], object] = {}
+    shared: dict[str, Any] = {}
+    for match in formula_re.finditer(xml):
+        where = _ADDRESS.search(match.group(1))
+        if where is None:
+            return None
+        col, row = where.group(1).decode(), int(where.group(2))
+        attrs = attributes(match.group(2))
+        text = "=" + unescape(match.group(3).decode("utf-8")) if match.group(3) is not None else "="
+        if attrs.get("t") == "shared":
+            si = attrs.get("si", "")
+            if si in shared:
+                text = shared[si].translate_formula(f"{col}{row}")
+            elif text != "=":
+                from openpyxl.formula.translate import Translator
+
+                shared[si] = Translator(text, f"{col}{row}")
+        fixes[(row, column_index(col))] = text
+    has_errors = b"t=\"e\"" in xml or b"t='e'" in xml
+    for match in error_re.finditer(xml) if has_errors else ():
+        where = _ADDRESS.search(match.group(1))
+        if where is None:
+            return None
+        key = (int(where.group(2)), column_index(where.group(1).decode()))
+        if key not in fixes and match.group(2):
+            fixes[key] = unescape(match.group(2).decode("utf-8"))
+    return fixes
+
+
+def _openpyxl_sheet(path: Path, title: str, bound: tuple[int, int] | None) -> list[list[object]]:
     import openpyxl
 
-    check_package(path)
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    try:
+        return _openpyxl_rows(book[title], bound)
+    finally:
+        book.close()
+
+
+def _openpyxl_rows(sheet: Any, bound: tuple[int, int] | None) -> list[list[object]]:
+    rows = (sheet.iter_rows(min_row=1, values_only=True) if bound is None else
+            sheet.iter_rows(min_row=1, max_row=bound[0], min_col=1, max_col=bound[1], values_only=True))
+    return [list(row) for row in rows]
+
+
+def _read_openpyxl(path: Path, wanted: set[str] | None) -> BookSnapshot:
+    """The plain openpyxl read-only reader (what tdkt used before the fast path)."""
+    import openpyxl
+
     label = path.name
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except InputError:
         raise
     except Exception as exc:
-        raise _refuse(label, "CORRUPT_FILE",
-                      f"Không đọc được nội dung bảng tính ({type(exc).__name__}). Mở tệp bằng Excel, "
-                      "lưu lại dạng .xlsx rồi thử lại.") from None
+        raise _corrupt(label, exc) from None
     try:
-        names: dict[str, NameRef] = {}
-        bad: dict[str, str] = {}
-        for name, defined in book.defined_names.items():
-            if defined.localSheetId is not None:
-                continue
-            parsed = parse_reference(defined.attr_text or "")
-            if parsed is None or parsed[0] not in book.sheetnames:
-                bad[name.lower()] = defined.attr_text or ""
-                continue
-            sheet, (min_col, min_row, max_col, max_row) = parsed
-            names[name.lower()] = NameRef(name, sheet, min_row, min_col, max_row, max_col)
-        snapshot = BookSnapshot(label, names, bad_names=bad)
-        keys = wanted if wanted is not None else {k for k in names if k.startswith("tdkt_")}
-        needed = {names[k] for k in keys if k in names}
-        whole = {ref.sheet for ref in needed if ref.name.lower().startswith(OUTPUT_PREFIX)}
-        for sheet in {ref.sheet for ref in needed}:
-            last_row = max(ref.max_row for ref in needed if ref.sheet == sheet)
-            last_col = max(ref.max_col for ref in needed if ref.sheet == sheet)
-            rows = (book[sheet].iter_rows(min_row=1, values_only=True) if sheet in whole else
-                    book[sheet].iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_col,
-                                          values_only=True))
-            snapshot.sheets[sheet] = [list(row) for row in rows]
+        defined = [(name, d.attr_text) for name, d in book.defined_names.items() if d.localSheetId is None]
+        snapshot = _name_refs(label, defined, set(book.sheetnames))
+        for sheet, bound in _sheet_bounds(snapshot, wanted).items():
+            snapshot.sheets[sheet] = _openpyxl_rows(book[sheet], bound)
         return snapshot
     except InputError:
         raise

@@ -1,4 +1,5 @@
-"""Write workbooks safely: atomic replace, a backup when updating in place, no stale caches."""
+"""Write workbooks safely: atomic replace, a backup when updating in place, an update lock;
+the update itself is a package patch (tdkt_lib.workbook.package): only what tdkt owns is rewritten."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tdkt_lib.core.problems import InputError, error
-from tdkt_lib.workbook.outputs import SheetPlan, WritePlan
-from tdkt_lib.workbook.snapshot import parse_reference
+
+if TYPE_CHECKING:
+    from tdkt_lib.workbook.package import Patch
 
 LOCK_STALE_SECONDS = 600
 
@@ -102,85 +105,43 @@ def _copy_atomically(source: Path, target: Path) -> None:
             os.unlink(temp_name)
 
 
+def save_patch(source: Path, out: Path | None, patch: Patch) -> Path:
+    """Apply `patch` to `source` (only what tdkt owns is rewritten, every other part copied
+    byte for byte) and write it to `out`, or over `source` with a backup; atomically."""
+    from tdkt_lib.workbook.package import PackageError, patch_package
+
+    target = out or source
+    if out is not None and out.resolve() == source.resolve():
+        out = None
+
+    def write(temp: Path) -> None:
+        try:
+            patch_package(source, temp, patch)
+        except PackageError as exc:
+            raise InputError([error("UPDATE_FAILED", f"Không cập nhật được sổ: {exc} Tệp gốc không bị thay đổi.",
+                                    file=source.name)]) from None
+        except (zipfile.BadZipFile, ValueError, KeyError, UnicodeDecodeError, EOFError):
+            raise InputError([error(
+                "CORRUPT_FILE", "Cấu trúc tệp bị hỏng nên không cập nhật được; tệp gốc không bị thay đổi. Mở tệp "
+                "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.", file=source.name)]) from None
+
+    write_atomically(target, write, backup_of=None if out is not None else source)
+    return target
+
+
 def load_for_update(path: Path) -> Any:
-    """Open a workbook with openpyxl for writing (macros kept, never run)."""
+    """Open a workbook with openpyxl for writing (macros kept, never run). Only the ribbon
+    simulator uses this; tdkt's own updates patch the package (save_patch)."""
     import openpyxl
 
     return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
 
 
 def save(book: Any, source: Path, out: Path | None) -> Path:
-    """Save `book` (read from `source`) to `out`, or over `source` with a backup."""
+    """Save an openpyxl `book` (read from `source`) to `out`, or over `source` with a backup."""
     target = out or source
     if out is not None and out.resolve() == source.resolve():
         out = None
     book.calculation.fullCalcOnLoad = True
     write_atomically(target, lambda temp: book.save(temp), backup_of=None if out is not None else source)
     return target
-
-
-def _output_sheet(book: Any, plan: SheetPlan) -> Any:
-    """The sheet a defined name points at, emptied; or a new one (never an officer's own sheet)."""
-    from openpyxl.workbook.defined_name import DefinedName
-
-    defined = book.defined_names.get(plan.name)
-    parsed = parse_reference(defined.attr_text) if defined is not None else None
-    if parsed and parsed[0] in book.sheetnames:
-        old = book[parsed[0]]
-        index, title = book.index(old), old.title
-        book.remove(old)
-        sheet = book.create_sheet(title, index)
-    else:
-        title = plan.title
-        while title in book.sheetnames:
-            title = f"{title} (tdkt)"[:31]
-        sheet = book.create_sheet(title)
-    quoted = sheet.title.replace("'", "''")
-    book.defined_names[plan.name] = DefinedName(plan.name, attr_text=f"'{quoted}'!$A$1")
-    return sheet
-
-
-def fill_sheet(sheet: Any, plan: SheetPlan) -> None:
-    """Values and the light formatting of a plan (bold header, widths, print setup)."""
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    for r, row in enumerate(plan.rows, 1):
-        for c, value in enumerate(row, 1):
-            if value is not None and value != "":
-                sheet.cell(r, c, value)
-    width = max(len(plan.widths), 1)
-    for c, w in enumerate(plan.widths, 1):
-        sheet.column_dimensions[get_column_letter(c)].width = w
-    bold = Font(bold=True)
-    for r in plan.title_rows:
-        sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
-        sheet.cell(r, 1).font = Font(bold=True, size=13)
-        sheet.cell(r, 1).alignment = Alignment(horizontal="center", wrap_text=True)
-    if plan.header_row:
-        for c in range(1, width + 1):
-            cell = sheet.cell(plan.header_row, c)
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        sheet.print_title_rows = f"{plan.header_row}:{plan.header_row}"
-        sheet.freeze_panes = sheet.cell(plan.header_row + 1, 1)
-        for r in range(plan.header_row + 1, len(plan.rows) + 1):
-            for c in plan.number_columns:
-                sheet.cell(r, c).number_format = "0.00"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "landscape" if plan.landscape else "portrait"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-
-
-def apply_plan(book: Any, plan: WritePlan, ranks_ref: str) -> None:
-    """Replace tdkt's output sheets and write the ranks into the tdkt_ranks cells."""
-    for sheet_plan in plan.sheets:
-        fill_sheet(_output_sheet(book, sheet_plan), sheet_plan)
-    parsed = parse_reference(ranks_ref)
-    assert parsed is not None
-    sheet_title, (min_col, min_row, _, _) = parsed
-    sheet = book[sheet_title]
-    for i, rank in enumerate(plan.ranks):
-        sheet.cell(min_row + i, min_col).value = rank
