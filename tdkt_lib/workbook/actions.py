@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -353,12 +352,11 @@ def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: lis
     patch = Patch()
     stamp = now().strftime(STAMP_FORMAT)
     touched: set[str] = set()
-    key = functools.lru_cache(maxsize=None)(code_key)     # 48,000 changes share a few hundred codes
     for entry, _old in changes:
-        scorer = key(entry.scorer)
+        scorer = code_key(entry.scorer)
         grid = data.grids[scorer]
-        i = grid.rows[key(entry.criterion)]
-        j = grid.cols[key(entry.unit)]
+        i = grid.rows[code_key(entry.criterion)]
+        j = grid.cols[code_key(entry.unit)]
         patch.set(grid.grid.sheet, grid.grid.min_row + i, grid.grid.min_col + j, merged_value(entry.value))
         touched.add(scorer)
     for scorer in touched:
