@@ -6,9 +6,10 @@ are judged the same way whatever the file was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,15 +21,22 @@ MAX_PLACES = 6
 _LIMIT = 10**15  # |points| · 10**places must stay well inside int64
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One score as read: codes and value untouched; `where` says where it was read."""
+class Entry(NamedTuple):
+    """One score as read: codes and value untouched; `where` says where it was read.
+
+    A named tuple: a bloc has tens of thousands of these, and tuples are cheap to make.
+    """
 
     scorer: str
     unit: str
     criterion: str
     value: object
-    where: dict[str, object] = field(default_factory=dict)
+    where: Mapping[str, object] = MappingProxyType({})
+
+
+def _labels(units: tuple[Unit, ...], table: ScoringTable, key: tuple[int, int, int]) -> dict[str, str]:
+    s, u, c = key
+    return {"scorer": units[s].code, "unit": units[u].code, "criterion": table.criteria[c].code}
 
 
 def _is_blank(value: object) -> bool:
@@ -42,81 +50,72 @@ def build_scores(
     unit_index = {code_key(u.code): i for i, u in enumerate(units)}
     crit_index = {code_key(c.code): i for i, c in enumerate(table.criteria)}
     problems: list[Problem] = []
-    parsed: dict[tuple[int, int, int], Decimal] = {}
-    origins: dict[tuple[int, int, int], dict[str, object]] = {}
+    parsed: dict[tuple[int, int, int], tuple[Decimal, int]] = {}
+    origins: dict[tuple[int, int, int], Mapping[str, object]] = {}
+
+    def refuse(code: str, message: str, entry: Entry, labels: dict[str, str] | None = None) -> None:
+        labels = labels or {"scorer": entry.scorer, "unit": entry.unit, "criterion": entry.criterion}
+        problems.append(error(code, message, **labels, **entry.where))
+
     for entry in entries:
-        where = dict(entry.where)
         s = unit_index.get(code_key(entry.scorer))
         u = unit_index.get(code_key(entry.unit))
         c = crit_index.get(code_key(entry.criterion))
-        labels = {"scorer": entry.scorer, "unit": entry.unit, "criterion": entry.criterion}
-        if s is None:
-            problems.append(error(
-                "UNKNOWN_SCORER",
-                f"Đơn vị chấm «{entry.scorer}» không có trong danh sách đơn vị của khối. "
-                "Sửa mã đơn vị cho đúng danh sách đơn vị.",
-                **labels, **where))
-        if u is None:
-            problems.append(error(
-                "UNKNOWN_UNIT",
-                f"Đơn vị được chấm «{entry.unit}» không có trong danh sách đơn vị của khối. "
-                "Sửa mã đơn vị cho đúng danh sách đơn vị.",
-                **labels, **where))
-        if c is None:
-            problems.append(error(
-                "UNKNOWN_CRITERION",
-                f"Tiêu chí «{entry.criterion}» không có trong bảng điểm. "
-                "Sửa mã tiêu chí cho đúng bảng điểm.",
-                **labels, **where))
         if s is None or u is None or c is None:
+            if s is None:
+                refuse("UNKNOWN_SCORER", f"Đơn vị chấm «{entry.scorer}» không có trong danh sách đơn vị của "
+                       "khối. Sửa mã đơn vị cho đúng danh sách đơn vị.", entry)
+            if u is None:
+                refuse("UNKNOWN_UNIT", f"Đơn vị được chấm «{entry.unit}» không có trong danh sách đơn vị của "
+                       "khối. Sửa mã đơn vị cho đúng danh sách đơn vị.", entry)
+            if c is None:
+                refuse("UNKNOWN_CRITERION", f"Tiêu chí «{entry.criterion}» không có trong bảng điểm. "
+                       "Sửa mã tiêu chí cho đúng bảng điểm.", entry)
             continue
         key = (s, u, c)
-        labels = {"scorer": units[s].code, "unit": units[u].code, "criterion": table.criteria[c].code}
         if key in origins:
             first = Location(**origins[key]).describe() or "trước đó"
-            problems.append(error(
-                "DUPLICATE_ENTRY",
-                f"Điểm này được nhập hai lần (lần đầu: {first}). Xoá một dòng, kể cả khi hai "
-                "giá trị bằng nhau.",
-                **labels, **where))
+            refuse("DUPLICATE_ENTRY", f"Điểm này được nhập hai lần (lần đầu: {first}). Xoá một dòng, kể cả "
+                   "khi hai giá trị bằng nhau.", entry, _labels(units, table, key))
             continue
-        origins[key] = where
+        origins[key] = entry.where
         if _is_blank(entry.value):
             continue
         try:
             value = parse_decimal(entry.value)
         except NumberError:
-            problems.append(error(
-                "INVALID_NUMBER",
-                f"«{entry.value}» không phải là một số. Nhập số điểm, ví dụ 9,5.",
-                **labels, **where))
+            refuse("INVALID_NUMBER", f"«{entry.value}» không phải là một số. Nhập số điểm, ví dụ 9,5.",
+                   entry, _labels(units, table, key))
             continue
-        if decimal_places(value) > MAX_PLACES:
-            problems.append(error(
-                "TOO_MANY_DECIMALS",
-                f"«{entry.value}» có quá {MAX_PLACES} chữ số thập phân. Làm tròn điểm trước khi nhập.",
-                **labels, **where))
+        places = decimal_places(value)
+        if places > MAX_PLACES:
+            refuse("TOO_MANY_DECIMALS", f"«{entry.value}» có quá {MAX_PLACES} chữ số thập phân. Làm tròn "
+                   "điểm trước khi nhập.", entry, _labels(units, table, key))
             continue
-        parsed[key] = value
+        parsed[key] = (value, places)
     places = max(
-        (decimal_places(v) for v in [*parsed.values(), *(c.maximum for c in table.criteria)]),
+        (*(p for _, p in parsed.values()), *(decimal_places(c.maximum) for c in table.criteria)),
         default=0,
     )
-    scale = 10**places
     shape = (len(units), len(units), len(table.criteria))
     points = np.zeros(shape, dtype=np.int64)
     present = np.zeros(shape, dtype=bool)
-    for key, value in parsed.items():
-        scaled = int(value * scale)
+    keys: list[tuple[int, int, int]] = []
+    scaled_values: list[int] = []
+    for key, (value, _) in parsed.items():
+        scaled = int(value.scaleb(places))
         if abs(scaled) >= _LIMIT:
             s, u, c = key
             problems.append(error(
                 "OUT_OF_RANGE",
                 f"Điểm {value} quá lớn, vượt xa điểm tối đa {table.criteria[c].maximum}. Nhập lại điểm.",
-                scorer=units[s].code, unit=units[u].code, criterion=table.criteria[c].code,
-                **origins[key]))
+                **_labels(units, table, key), **origins[key]))
             continue
-        points[key] = scaled
-        present[key] = True
+        keys.append(key)
+        scaled_values.append(scaled)
+    if keys:
+        index = tuple(np.array(keys, dtype=np.intp).T)
+        points[index] = scaled_values
+        present[index] = True
     return ScoreArray(units, table, points, present, places, origins), problems
 

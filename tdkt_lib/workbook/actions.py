@@ -25,6 +25,7 @@ from tdkt_lib.workbook.reader import (
     BlocData,
     cell_text,
     check_kind,
+    form_table_rows,
     grid_entries,
     range_problems,
     read_bloc,
@@ -143,7 +144,7 @@ def check_snapshot(snapshot: BookSnapshot, profile: str | None = None,
     """Kiểm tra on a snapshot already read (file or open workbook): every problem found."""
     if cell_text(snapshot.value(layout.KIND)) == layout.KIND_FORM:
         form = read_form(snapshot)
-        units, table = read_form_table(snapshot, read_grid(snapshot, _form_parts(snapshot), [])[1])
+        units, table = read_form_table(snapshot)
         array, problems = build_scores(units, table, form.entries)
         own = [p for p in validate(array, load_profile(profile)) if p.where.scorer == form.scorer
                and p.code != "MISSING_SHEET"]
@@ -174,11 +175,11 @@ def read_form(snapshot: BookSnapshot, data: BlocData | None = None) -> FormData:
     form = FormData(scorer, cell_text(snapshot.value(layout.BLOC)), cell_text(snapshot.value(layout.YEAR)),
                     cell_text(snapshot.value(layout.TABLE_ID)), [], problems)
     if data is None:
-        units, table = read_form_table(snapshot, grid)
+        units, table = read_form_table(snapshot)
     else:
         units, table = data.units, data.table
         _check_identity(snapshot, form, data)
-        _check_locked_cells(snapshot, grid, form, data)
+        _check_locked_cells(snapshot, form, data)
     form.entries = grid_entries(snapshot, grid, table, units, problems)
     if data is not None:   # Gộp phiếu: out-of-range scores never reach the bloc
         problems += range_problems(form.entries, table)
@@ -210,30 +211,24 @@ def _check_identity(snapshot: BookSnapshot, form: FormData, data: BlocData) -> N
                                    "điểm tối đa đã bị sửa). Đề nghị đơn vị chấm lại trên mẫu phiếu mới.", **where))
 
 
-def _check_locked_cells(snapshot: BookSnapshot, grid: Any, form: FormData, data: BlocData) -> None:
+def _check_locked_cells(snapshot: BookSnapshot, form: FormData, data: BlocData) -> None:
     """Locked cells edited anyway (a changed maximum, an added criterion row) are refused."""
-    try:
-        _, shown = read_form_table(snapshot, grid)
-    except InputError as exc:
-        form.problems.extend(exc.problems)
-        return
     known = {code_key(c.code): c for c in data.table.criteria}
     sections = {code_key(s.code) for s in data.table.sections}
-    codes = snapshot.ref(layout.form_name("codes"))
-    for crit in shown.criteria:
-        where = snapshot.where(codes, grid.rows[code_key(crit.code)]) if codes else {"file": snapshot.label}
-        if code_key(crit.code) in sections:
+    for where, row in form_table_rows(snapshot):
+        code = row["criterion"]
+        if code_key(code) in sections:
             continue
-        expected = known.get(code_key(crit.code))
+        expected = known.get(code_key(code))
         if expected is None:
             form.problems.append(error(
-                "LOCKED_CELL_EDITED", f"Phiếu có tiêu chí «{crit.code}» không có trong bảng tiêu chí của khối "
-                "(hàng bị thêm vào phiếu). Đề nghị đơn vị chấm trên mẫu phiếu gốc.", criterion=crit.code, **where))
-        elif expected.maximum != crit.maximum:
+                "LOCKED_CELL_EDITED", f"Phiếu có tiêu chí «{code}» không có trong bảng tiêu chí của khối "
+                "(hàng bị thêm vào phiếu). Đề nghị đơn vị chấm trên mẫu phiếu gốc.", criterion=code, **where))
+        elif not same_value(row["max"], expected.maximum):
             form.problems.append(error(
-                "LOCKED_CELL_EDITED", f"Điểm tối đa của tiêu chí {crit.code} trong phiếu là {crit.maximum}, bảng "
+                "LOCKED_CELL_EDITED", f"Điểm tối đa của tiêu chí {code} trong phiếu là {row['max']}, bảng "
                 f"tiêu chí của khối là {expected.maximum}: ô khoá đã bị sửa. Đề nghị đơn vị chấm trên mẫu phiếu gốc.",
-                criterion=crit.code, **where))
+                criterion=code, **where))
 
 
 @dataclass
@@ -335,7 +330,8 @@ def _completeness(array: Any, incoming: dict[str, list[Entry]], data: BlocData) 
     for s, unit in enumerate(data.units):
         if code_key(unit.code) not in incoming:
             continue
-        source = incoming[code_key(unit.code)][0].where.get("file")
+        batch = incoming[code_key(unit.code)]
+        source = batch[0].where.get("file") if batch else None     # a form whose grid could not be read
         for u, other in enumerate(data.units):
             missing = [crit.code for c, crit in enumerate(data.table.criteria) if not array.present[s, u, c]]
             if missing:

@@ -151,6 +151,8 @@ def _decimal_text(value: Decimal) -> str:
 def cell_xml(ref: str, value: object, style: str | None) -> str:
     """A `<c>` element for a value: numbers as exact decimal text, text as an inline string."""
     s = f' s="{style}"' if style not in (None, "", "0") else ""
+    if type(value) is Decimal and value.is_finite():     # the common case: a merged score
+        return f'<c r="{ref}"{s}><v>{_decimal_text(value)}</v></c>'
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>'
     if isinstance(value, bool):
@@ -201,13 +203,14 @@ class _SheetText:
 def _patterns(prefix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     p = re.escape(prefix)
     row = re.compile(rf"<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)", re.S)
-    # group 1: the column letters of r="…" when present; group 2: the attributes; group 3: the content
-    cell = re.compile(rf"""<{p}c\b(?=[^>]*?\br=["']([A-Z]{{1,3}})\d+["'])?([^>]*?)(?:/>|>(.*?)</{p}c>)""", re.S)
+    # group 1: the column letters of r="…" when present; group 2: the style index s="…" when present;
+    # group 3: the attributes; group 4: the content
+    cell = re.compile(rf"""<{p}c\b(?=[^>]*?\br=["']([A-Z]{{1,3}})\d+["'])?(?=[^>]*?\bs=["'](\d+)["'])?"""
+                      rf"""([^>]*?)(?:/>|>(.*?)</{p}c>)""", re.S)
     return row, cell
 
 
 _R_ATTR = re.compile(r"""\br=["']([A-Z]{1,3})?(\d+)["']""")
-_S_ATTR = re.compile(r"""\bs=["'](\d+)["']""")
 
 
 def _cell_address(attrs: str) -> tuple[int, int] | None:
@@ -296,30 +299,39 @@ def _patch_row(row_xml: str, content: str | None, row: int, wanted: dict[int, ob
     if content is None:       # <row …/>
         head = head[:-2].rstrip() + ">"
         content = ""
-    cells: list[tuple[int, str]] = []
+    out: list[str] = []       # unchanged stretches are sliced, only edited cells are rebuilt
+    placed: list[tuple[int, str]] = []
+    last = 0
     col = 0
     pending = dict(wanted)
     formula = f"<{prefix}f"
     for match in cell_re.finditer(content):
         letters = match.group(1)
         col = column_index(letters) if letters else col + 1
-        text = match.group(0)
         if col in pending:
+            text = match.group(0)
             if formula in text and "shared" in text and "ref=" in text:
                 raise PackageError(f"Ô {get_column_letter(col)}{row} là gốc của một công thức dùng chung; "
                                    "không ghi đè được. Xoá công thức ở ô đó rồi chạy lại.")
-            style = _S_ATTR.search(match.group(2))
-            made = cell_xml(f"{get_column_letter(col)}{row}", pending.pop(col), style.group(1) if style else None)
-            text = _prefixed(made, prefix) if prefix else made
-        elif drop_cached and formula in text:
-            text = _drop_cached(text, prefix)
-        cells.append((col, text))
-    if pending:
-        for c, value in pending.items():
-            cells.append((c, _prefixed(cell_xml(f"{get_column_letter(c)}{row}", value, None), prefix)))
-        cells.sort(key=lambda item: item[0])
-        head = re.sub(r"""\s+spans=["'][^"']*["']""", "", head)
-    return head + "".join(text for _, text in cells) + f"</{prefix}row>"
+            made = cell_xml(f"{letters or get_column_letter(col)}{row}", pending.pop(col), match.group(2))
+            new = _prefixed(made, prefix) if prefix else made
+        elif drop_cached and formula in match.group(0):
+            new = _drop_cached(match.group(0), prefix)
+        else:
+            placed.append((col, match.group(0)))
+            continue
+        out.append(content[last:match.start()])
+        out.append(new)
+        last = match.end()
+        placed.append((col, new))
+    if not pending:
+        out.append(content[last:])
+        return head + "".join(out) + f"</{prefix}row>"
+    for c, value in pending.items():   # cells the row does not have yet: rebuild it in column order
+        placed.append((c, _prefixed(cell_xml(f"{get_column_letter(c)}{row}", value, None), prefix)))
+    placed.sort(key=lambda item: item[0])
+    head = re.sub(r"""\s+spans=["'][^"']*["']""", "", head)
+    return head + "".join(text for _, text in placed) + f"</{prefix}row>"
 
 
 def _widen_dimension(xml: str, edits: dict[tuple[int, int], object], prefix: str) -> str:

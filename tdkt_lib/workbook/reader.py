@@ -128,6 +128,7 @@ def read_grid(snapshot: BookSnapshot, parts: dict[str, NameRef], problems: list[
         problems.append(error("BROKEN_LAYOUT", "Vùng điểm không khớp với cột mã tiêu chí / hàng mã đơn vị. "
                               "Không chèn hay xoá hàng, cột trong phiếu chấm.", **snapshot.where(grid)))
     problems += scorer_mismatch(snapshot, parts, scorer, units)
+    problems += merged_problems(snapshot, [parts["grid"], parts["codes"], parts["units"]])
     labels = {code_key(u): u for u in units if u}
     return scorer, Grid(scorer, grid, rows, cols, parts.get("received"), labels)
 
@@ -160,6 +161,28 @@ def scorer_mismatch(snapshot: BookSnapshot, parts: dict[str, NameRef], scorer: s
         scorer=scorer, **snapshot.where(parts["scorer"]))]
 
 
+def merged_problems(snapshot: BookSnapshot, refs: list[NameRef]) -> list[Problem]:
+    """Merged cells over a score grid, its codes column or units row are refused.
+
+    Uses `snapshot.merged` (sheet → [(min_row, min_col, max_row, max_col)], 1-based) when the
+    snapshot reader provides it; Excel keeps only the top-left value of a merge.
+    """
+    merged = getattr(snapshot, "merged", None) or {}
+    found = []
+    for ref in refs:
+        for min_row, min_col, max_row, max_col in merged.get(ref.sheet, ()):
+            if min_row > ref.max_row or max_row < ref.min_row or min_col > ref.max_col or max_col < ref.min_col:
+                continue
+            area = NameRef(ref.name, ref.sheet, min_row, min_col, max_row, max_col)
+            span = f"{area.cell(0, 0)}:{area.cell(max_row - min_row, max_col - min_col)}"
+            found.append(error(
+                "MERGED_CELLS",
+                f"Các ô {span} bị gộp (Merge Cells) trong vùng nhập điểm hoặc vùng mã: ô gộp chỉ giữ giá trị ô đầu. "
+                "Bỏ gộp ô (Unmerge Cells) rồi nhập điểm vào từng ô.",
+                file=snapshot.label, sheet=ref.sheet, cell=area.cell(0, 0)))
+    return found
+
+
 def range_problems(entries: list[Entry], table: ScoringTable) -> list[Problem]:
     """Scores below 0 or above the criterion's maximum (text and blanks are judged elsewhere)."""
     maxima = {code_key(c.code): c.maximum for c in table.criteria}
@@ -181,8 +204,9 @@ def range_problems(entries: list[Entry], table: ScoringTable) -> list[Problem]:
 
 def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units: tuple[Unit, ...],
                  problems: list[Problem]) -> list[Entry]:
-    """Every score cell of a grid as an Entry; formulas and error values are refused."""
+    """Every score cell of a grid as an Entry; formulas, error values and dates are refused."""
     values = snapshot.values(grid.grid)
+    columns = [(unit.code, j) for unit in units if (j := grid.cols.get(code_key(unit.code))) is not None]
     entries = []
     for criterion in table.criteria:
         i = grid.rows.get(code_key(criterion.code))
@@ -191,26 +215,21 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
                                   f"Phiếu chấm của {grid.scorer} thiếu hàng tiêu chí {criterion.code}.",
                                   scorer=grid.scorer, criterion=criterion.code, **snapshot.where(grid.grid)))
             continue
-        for unit in units:
-            j = grid.cols.get(code_key(unit.code))
-            if j is None:
-                continue
-            value = values[i][j] if i < len(values) and j < len(values[i]) else None
+        row = values[i] if i < len(values) else []
+        for unit_code, j in columns:
+            value = row[j] if j < len(row) else None
             where = snapshot.where(grid.grid, i, j)
-            labels = {"scorer": grid.scorer, "unit": unit.code, "criterion": criterion.code}
-            if is_formula(value):
-                problems.append(error("FORMULA_IN_SCORE", "Ô điểm chứa công thức. Chỉ nhập số điểm (ví dụ 9,5).",
-                                      **labels, **where))
+            if value is None or type(value) in (int, float):
+                entries.append(Entry(grid.scorer, unit_code, criterion.code, _score_value(value), where))
                 continue
-            if is_error_value(value):
-                problems.append(error("ERROR_VALUE", f"Ô điểm chứa giá trị lỗi {value}. Nhập lại số điểm.",
-                                      **labels, **where))
-                continue
-            if isinstance(value, dt.datetime | dt.date | dt.time):
-                problems.append(error("INVALID_NUMBER", "Ô điểm chứa ngày tháng, không phải số điểm. Nhập lại.",
-                                      **labels, **where))
-                continue
-            entries.append(Entry(grid.scorer, unit.code, criterion.code, _score_value(value), where))
+            refusal = _refusal(value)
+            if refusal is None:
+                entries.append(Entry(grid.scorer, unit_code, criterion.code, _score_value(value), where))
+            else:
+                problems.append(error(refusal[0], refusal[1], scorer=grid.scorer, unit=unit_code,
+                                      criterion=criterion.code, **where))
+                # Counted as not entered, so later checks (missing score) still name this cell.
+                entries.append(Entry(grid.scorer, unit_code, criterion.code, None, where))
     unit_keys = {code_key(u.code) for u in units}
     for code, j in grid.cols.items():
         if code not in unit_keys:
@@ -218,6 +237,17 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
                                   "sách đơn vị của khối. Không sửa hàng mã đơn vị; dùng lại mẫu phiếu gốc.",
                                   **snapshot.where(grid.grid, 0, j)))
     return entries
+
+
+def _refusal(value: object) -> tuple[str, str] | None:
+    """Why a score cell's content can never be a score (code, message), or None."""
+    if is_formula(value):
+        return "FORMULA_IN_SCORE", "Ô điểm chứa công thức. Chỉ nhập số điểm (ví dụ 9,5)."
+    if is_error_value(value):
+        return "ERROR_VALUE", f"Ô điểm chứa giá trị lỗi {value}. Nhập lại số điểm."
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return "INVALID_NUMBER", "Ô điểm chứa ngày tháng, không phải số điểm. Nhập lại."
+    return None
 
 
 def _score_value(value: object) -> object:
@@ -286,15 +316,14 @@ def read_bloc(snapshot: BookSnapshot) -> BlocData:
 
 
 
-def read_form_table(snapshot: BookSnapshot, grid: Grid) -> tuple[tuple[Unit, ...], ScoringTable]:
-    """Units and table of a stand-alone unit form (to check it before it reaches a bloc).
+def form_table_rows(snapshot: BookSnapshot) -> list[tuple[dict[str, object], dict[str, str]]]:
+    """The scoring-table columns a unit form shows, as (where, row) pairs for table_from_rows.
 
     The form lists code, title, maximum and signed coefficient in consecutive columns,
     starting at the named codes column; a negative coefficient marks a deduction.
     """
     codes = snapshot.ref(layout.form_name("codes"))
-    units_ref = snapshot.ref(layout.form_name("units"))
-    assert codes is not None and units_ref is not None
+    assert codes is not None
     wide = NameRef(codes.name, codes.sheet, codes.min_row, codes.min_col, codes.max_row, codes.min_col + 3)
     rows = []
     for i, (code, title, maximum, coefficient) in enumerate(snapshot.values(wide)):
@@ -306,5 +335,12 @@ def read_form_table(snapshot: BookSnapshot, grid: Grid) -> tuple[tuple[Unit, ...
             "criterion": cell_text(code), "title": cell_text(title), "max": cell_text(maximum), "kind": kind,
             "coefficient": signed.lstrip("-") if kind != "section" and not is_formula(coefficient) else "",
         }))
+    return rows
+
+
+def read_form_table(snapshot: BookSnapshot) -> tuple[tuple[Unit, ...], ScoringTable]:
+    """Units and table of a stand-alone unit form (to check it before it reaches a bloc)."""
+    units_ref = snapshot.ref(layout.form_name("units"))
+    assert units_ref is not None
     units = tuple(Unit(cell_text(v)) for v in snapshot.values(units_ref)[0] if cell_text(v))
-    return units, table_from_rows(rows)
+    return units, table_from_rows(form_table_rows(snapshot))
