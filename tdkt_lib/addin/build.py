@@ -15,6 +15,7 @@ import io
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import xlwings
@@ -22,7 +23,7 @@ import xlwings
 from tdkt_lib import __version__
 from tdkt_lib.addin import vba
 
-SOURCE_DIR = Path(__file__).resolve().parents[2] / "addin"
+SOURCE_DIR = Path(str(resources.files("tdkt_lib.addin_sources")))  # the top-level addin/ folder
 CUSTOM_UI = "customUI.xml"
 RIBBON_BAS = "TdktRibbon.bas"
 RIBBON_MODULE = "TdktRibbon"
