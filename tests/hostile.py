@@ -156,7 +156,7 @@ def rename_sheet(data: bytes, old: str, new: str) -> bytes:
         updated = content
         for before, after in ((quoted(old), quoted(new)),):
             updated = updated.replace(esc(before + "!"), esc(after + "!")).replace(
-                (before + "!").encode(), (after + "!").encode())
+                escape(before + "!").encode(), escape(after + "!").encode())
         if part == "xl/workbook.xml":
             updated = updated.replace(b'name="' + esc(old) + b'"', b'name="' + esc(new) + b'"')
         members[part] = updated
@@ -275,6 +275,44 @@ def deflate_bomb_bytes(size: int) -> bytes:
     """Raw deflate of `size` zeros (for hand-built zips whose headers lie)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     return compressor.compress(b"\0" * size) + compressor.flush()
+
+
+def lying_bomb(data: bytes, payload_mb: int) -> bytes:
+    """The first sheet padded with `payload_mb` MB of spaces (valid XML), its headers declaring the original size.
+
+    The zip-header guards see a small member with a normal ratio; only a reader that trusts the
+    deflate stream instead of the declared size inflates it all.
+    """
+    import struct
+
+    members = unzip(data)
+    part = next(iter(sheet_parts(members).values()))
+    xml = members[part]
+    cut = xml.index(b"<sheetData")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=name == part) as handle:
+                if name != part:
+                    handle.write(content)
+                    continue
+                handle.write(xml[:cut])
+                chunk = b" " * 2**20
+                for _ in range(payload_mb):
+                    handle.write(chunk)
+                handle.write(xml[cut:])
+    raw = bytearray(buffer.getvalue())
+    name = part.encode()
+    for signature, name_len_at, name_at, size_at in ((b"PK\x03\x04", 26, 30, 22), (b"PK\x01\x02", 28, 46, 24)):
+        pos = raw.find(signature)
+        while pos >= 0:
+            length = struct.unpack_from("<H", raw, pos + name_len_at)[0]
+            if raw[pos + name_at:pos + name_at + length] == name:
+                struct.pack_into("<I", raw, pos + size_at, len(xml))
+            pos = raw.find(signature, pos + 4)
+    return bytes(raw)
 
 
 MUTATORS: dict[str, Callable[[bytes], bytes]] = {

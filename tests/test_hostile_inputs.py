@@ -179,6 +179,21 @@ def test_merged_cells_over_a_score_range_are_refused(built, tdkt, tmp_path, comm
     assert codes & {"MERGED_CELLS", "MISSING_SCORE"}, codes
 
 
+def test_merged_cells_reported_by_the_snapshot_name_the_range(built, tmp_path):
+    """When the snapshot lists merged ranges (calamine's merged_cell_ranges), the reader refuses them."""
+    from tdkt_lib.workbook.reader import read_bloc
+    from tdkt_lib.workbook.snapshot import read_snapshot
+
+    bloc = write(tmp_path, "khoi.xlsx", built.bloc)
+    snapshot = read_snapshot(bloc)
+    grid = snapshot.ref("tdkt_s03_grid")
+    snapshot.merged = {grid.sheet: [(grid.min_row + 1, grid.min_col, grid.min_row + 1, grid.min_col + 2)]}
+    data = read_bloc(snapshot)
+    merged = [p for p in data.problems if p.code == "MERGED_CELLS"]
+    assert len(merged) == 1 and merged[0].where.sheet == grid.sheet
+    assert merged[0].where.cell == grid.cell(1, 0) and "Bỏ gộp ô" in merged[0].message
+
+
 def test_renamed_and_reordered_sheets_with_names_following_are_accepted(built, tdkt, tmp_path):
     data = rename_sheet(built.bloc, layout.SHEET_SUMMARY, "Tổng hợp điểm 2024")
     data = rename_sheet(data, "Phiếu SGTVT", "Sở GTVT (đã ký)")
@@ -456,6 +471,30 @@ def test_unusable_files_are_refused_fast_with_a_message(built, tdkt, tmp_path, c
         assert run.code == 2, (name, run.out, run.err)
         assert "[LỖI]" in run.err and name in run.err, (name, run.err)
         path.unlink()
+
+
+def _corrupt_member(data: bytes, member: str) -> bytes:
+    """Flip one byte inside the compressed data of `member` (its CRC no longer matches)."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(member)
+    raw = bytearray(data)
+    name_len, extra_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    raw[start + info.compress_size // 2] ^= 0x55
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("member", ["xl/styles.xml", "docProps/app.xml", "xl/theme/theme1.xml"])
+@pytest.mark.parametrize("command", ["score", "check"])
+def test_a_damaged_member_tdkt_does_not_read_is_still_refused(built, tdkt, tmp_path, member, command):
+    """A zip member whose data no longer matches its CRC: the file is damaged, whichever part it is."""
+    bloc = write(tmp_path, "khoi.xlsx", _corrupt_member(built.bloc, member))
+    args = [command, bloc, "--json"] + (["-o", tmp_path / "out.xlsx"] if command == "score" else [])
+    run = run_guarded(tdkt, [bloc], *args)
+    refused(run, "CORRUPT_FILE")
 
 
 @pytest.mark.parametrize(("name", "code", "hint"), [

@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -94,6 +95,7 @@ class BookSnapshot:
     names: dict[str, NameRef]                # lower-case name → reference
     sheets: dict[str, list[list[object]]] = field(default_factory=dict)
     bad_names: dict[str, str] = field(default_factory=dict)   # lower-case name → why unusable
+    merged: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)  # sheet → merges
 
     def ref(self, name: str) -> NameRef | None:
         return self.names.get(name.lower())
@@ -178,6 +180,15 @@ def check_package(path: Path) -> None:
             raise _refuse(label, "ZIP_BOMB",
                           f"Tệp chứa phần dữ liệu bất thường ({member.filename}: {member.file_size // 2**20} MB khi "
                           "giải nén) nên bị từ chối để bảo vệ máy. Đề nghị gửi lại tệp phiếu gốc.")
+    try:       # every part's data must match its checksum (and its declared size: no lying headers)
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError, ValueError):
+        damaged = "?"
+    if damaged is not None:
+        raise _refuse(label, "CORRUPT_FILE",
+                      "Tệp bị hỏng (dữ liệu bên trong không khớp mã kiểm tra, có thể tải về chưa trọn). "
+                      "Đề nghị gửi lại tệp.")
 
 
 
@@ -330,6 +341,7 @@ def read_snapshot(path: Path, wanted: set[str] | None = None, engine: Engine = "
                         snapshot.sheets[title] = []
                         continue
                     xml = archive.read(entry.part)
+                    snapshot.merged[title] = merged_ranges(xml)
                     fixes = _xml_fixes(xml)
                     if fixes is None:     # cells without addresses: let openpyxl walk that sheet
                         snapshot.sheets[title] = _openpyxl_sheet(path, title, bound)
@@ -466,6 +478,18 @@ def _openpyxl_rows(sheet: Any, bound: tuple[int, int] | None) -> list[list[objec
     return [list(row) for row in rows]
 
 
+_MERGE_CELL = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=["']([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)["']""")
+
+
+def merged_ranges(sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged areas as (min_row, min_col, max_row, max_col), 1-based."""
+    found = []
+    for match in _MERGE_CELL.finditer(sheet_xml):
+        min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode("ascii"))
+        found.append((min_row, min_col, max_row, max_col))
+    return found
+
+
 def _read_openpyxl(path: Path, wanted: set[str] | None) -> BookSnapshot:
     """The plain openpyxl read-only reader (what tdkt used before the fast path)."""
     import openpyxl
@@ -480,8 +504,15 @@ def _read_openpyxl(path: Path, wanted: set[str] | None) -> BookSnapshot:
     try:
         defined = [(name, d.attr_text) for name, d in book.defined_names.items() if d.localSheetId is None]
         snapshot = _name_refs(label, defined, set(book.sheetnames))
-        for sheet, bound in _sheet_bounds(snapshot, wanted).items():
+        bounds = _sheet_bounds(snapshot, wanted)
+        for sheet, bound in bounds.items():
             snapshot.sheets[sheet] = _openpyxl_rows(book[sheet], bound)
+        with zipfile.ZipFile(path) as archive:
+            index = read_package_index(archive)
+            for sheet in bounds:
+                entry = index.sheet(sheet)
+                if entry is not None and entry.part is not None and entry.kind == "worksheet":
+                    snapshot.merged[sheet] = merged_ranges(archive.read(entry.part))
         return snapshot
     except InputError:
         raise

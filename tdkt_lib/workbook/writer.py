@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,7 @@ def save_patch(source: Path, out: Path | None, patch: Patch) -> Path:
         except PackageError as exc:
             raise InputError([error("UPDATE_FAILED", f"Không cập nhật được sổ: {exc} Tệp gốc không bị thay đổi.",
                                     file=source.name)]) from None
-        except (zipfile.BadZipFile, ValueError, KeyError, UnicodeDecodeError, EOFError):
+        except (zipfile.BadZipFile, zlib.error, ValueError, KeyError, UnicodeDecodeError, EOFError):
             raise InputError([error(
                 "CORRUPT_FILE", "Cấu trúc tệp bị hỏng nên không cập nhật được; tệp gốc không bị thay đổi. Mở tệp "
                 "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.", file=source.name)]) from None
