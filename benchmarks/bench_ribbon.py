@@ -20,31 +20,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from tdkt_lib.adapters.profiles import load_profile
-from tdkt_lib.core.model import Criterion, Kind, ScoringTable, Section, Unit, code_key
+from tdkt_lib.core.model import Unit, code_key
 from tdkt_lib.workbook import layout
 from tdkt_lib.workbook.build import build_bloc_workbook
 from tdkt_lib.workbook.snapshot import parse_reference
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import make_table
+
 UNITS, CRITERIA, TARGET = 20, 120, 1.0
-
-
-def make_table(rng: random.Random) -> ScoringTable:
-    sections = tuple(Section(f"S{i}", f"Mục {i}", Decimal(rng.choice(("1", "1", "2", "1.5")))) for i in range(6))
-    criteria = []
-    for c in range(CRITERIA):
-        if c >= CRITERIA - 6:
-            kind, maximum = Kind.DEDUCTION, Decimal(rng.choice((2, 5)))
-        elif c >= CRITERIA - 12:
-            kind, maximum = Kind.BONUS, Decimal(rng.choice((3, 5)))
-        else:
-            kind, maximum = Kind.NORMAL, Decimal(rng.choice((5, 10, 10, 15)))
-        criteria.append(Criterion(code=f"{c // 20 + 1}.{c % 20 + 1}", title=f"Tiêu chí {c + 1}", maximum=maximum,
-                                  kind=kind, priority=c < 20, section=f"S{c // 20}"))
-    return ScoringTable(tuple(criteria), sections)
 
 
 def make_bloc(path: Path, seed: int = 2024) -> None:
