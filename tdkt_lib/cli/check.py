@@ -20,7 +20,10 @@ def run(args: argparse.Namespace) -> int:
     from tdkt_lib.report import describe_issue
     from tdkt_lib.workbook.actions import check_file
 
-    problems = check_file(args.file, args.profile)
+    found = check_file(args.file, args.profile)
+    for note in (p for p in found if p.is_note):
+        print(describe_issue(note.as_dict()), file=sys.stderr)
+    problems = [p for p in found if not p.is_note]
     if args.json:
         json.dump({"issues": [p.as_dict() for p in problems]}, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from tdkt_lib.workbook.demo import run_demo
 
     demo = run_demo(args.dir)
-    emit(demo.outcome.doc, args.json)
+    emit(demo.outcome.doc, args.json, demo.outcome.result.notes)
     print(f"Phiếu chấm của 7 đơn vị: {demo.forms[0].parent}", file=sys.stderr)
     print(f"Sổ tổng hợp đã tính điểm: {demo.outcome.written}", file=sys.stderr if args.json else sys.stdout)
     return 0 if demo.outcome.result.ranked else 2

@@ -26,11 +26,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def emit(doc: dict, as_json: bool) -> None:
-    """Print a result: JSON only on stdout (messages on stderr), or the Vietnamese table."""
-    if as_json:
-        from tdkt_lib.report import describe_issue
+def emit(doc: dict, as_json: bool, notes: list | None = None) -> None:
+    """Print a result: JSON only on stdout (messages on stderr), or the Vietnamese table.
 
+    `notes` (what tdkt did to the input, e.g. converted legacy text) always go to stderr.
+    """
+    from tdkt_lib.report import describe_issue
+
+    for note in notes or []:
+        print(describe_issue(note.as_dict()), file=sys.stderr)
+    if as_json:
         for issue in doc["issues"]:
             print(describe_issue(issue), file=sys.stderr)
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
@@ -53,14 +58,14 @@ def run(args: argparse.Namespace) -> int:
         from tdkt_lib.service import score_csv
 
         result = score_csv(args.units, args.criteria, args.scores, args.profile, args.votes, args.voters)
-        emit(result.as_json(), args.json)
+        emit(result.as_json(), args.json, result.notes)
         return 0 if result.ranked else 2
     if any(csv_parts):
         raise InputError([error("MISSING_ARGUMENT", "Dùng sổ .xlsx hoặc các tệp CSV, không dùng cả hai.")])
     from tdkt_lib.workbook.actions import score_file
 
     outcome = score_file(args.file, args.output, args.profile, read_ballot(args.votes, args.voters))
-    emit(outcome.doc, args.json)
+    emit(outcome.doc, args.json, outcome.result.notes)
     if outcome.written is not None:
         print(f"Đã ghi kết quả vào: {outcome.written}", file=sys.stderr)
     else:

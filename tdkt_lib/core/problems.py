@@ -7,7 +7,9 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
-    """`error` blocks the ranking; `warning` and `info` are reported only."""
+    """`error` blocks the ranking; `warning` is reported; `info` is a note for people about what
+    tdkt did to the input (e.g. text converted from TCVN3): stderr and the Kiểm tra sheet, never a
+    JSON result document."""
 
     ERROR = "error"
     WARNING = "warning"
@@ -61,6 +63,10 @@ class Problem:
     @property
     def blocking(self) -> bool:
         return self.severity is Severity.ERROR
+
+    @property
+    def is_note(self) -> bool:
+        return self.severity is Severity.INFO
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -52,6 +52,11 @@ class BlocResult:
         return self.aggregates is not None
 
     @property
+    def notes(self) -> list[Problem]:
+        """What tdkt did to the input, for people (stderr, Kiểm tra); not in `as_json()`."""
+        return [p for p in self.problems if p.is_note]
+
+    @property
     def blocking(self) -> list[Problem]:
         return [p for p in self.problems if p.blocking]
 
@@ -70,7 +75,7 @@ class BlocResult:
             "top": [],
             "top_tie": False,
             "needs_vote": [],
-            "issues": [p.as_dict() for p in self.problems],
+            "issues": [p.as_dict() for p in self.problems if not p.is_note],
             "method": {"name": self.profile.method, "description": self.profile.describe_method()},
             "profile": {
                 "id": self.profile.id,

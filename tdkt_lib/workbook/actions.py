@@ -70,7 +70,8 @@ def score_snapshot(snapshot: BookSnapshot, profile: str | None = None, ballot: B
     if not result.ranked:
         return result, doc, None
     parts = fingerprint_parts(result.scores, result.profile)
-    plan = plan_outputs(doc, data.info, [u.code for u in data.units], stamp or now().strftime(STAMP_FORMAT), parts)
+    plan = plan_outputs(doc, data.info, [u.code for u in data.units], stamp or now().strftime(STAMP_FORMAT), parts,
+                        [p.as_dict() for p in result.notes])
     return result, doc, plan
 
 

@@ -141,11 +141,11 @@ def verify_sheet(doc: dict[str, Any], parts: dict[str, str], stamp: str) -> Shee
 
 
 def plan_outputs(doc: dict[str, Any], info: dict[str, Any], unit_order: list[str], stamp: str,
-                 parts: dict[str, str]) -> WritePlan:
-    """The sheets and ranks Tính điểm writes for a ranked result document."""
+                 parts: dict[str, str], notes: list[dict[str, Any]] | None = None) -> WritePlan:
+    """The sheets and ranks Tính điểm writes for a ranked result document (and the notes)."""
     ranks = {u["unit"]: u["rank"] for u in doc["units"]}
     return WritePlan(
-        [ranking_sheet(doc, info, stamp), appraisal_sheet(doc, info), check_sheet(doc["issues"], stamp),
-         verify_sheet(doc, parts, stamp)],
+        [ranking_sheet(doc, info, stamp), appraisal_sheet(doc, info),
+         check_sheet([*doc["issues"], *(notes or [])], stamp), verify_sheet(doc, parts, stamp)],
         [ranks.get(code) for code in unit_order],
     )

@@ -52,7 +52,8 @@ def verify_file(path: Path) -> list[Problem]:
                       "Tính điểm lại nếu việc sửa là đúng.", file=label,
                       sheet=_part_sheet(data, p)) for p in changed]
     doc = result.as_json()
-    plan = plan_outputs(doc, data.info, [u.code for u in data.units], _stamp(verify[1]), parts)
+    plan = plan_outputs(doc, data.info, [u.code for u in data.units], _stamp(verify[1]), parts,
+                        [p.as_dict() for p in result.notes])
     problems: list[Problem] = []
     for sheet_plan in plan.sheets:
         found = _sheet(snapshot, sheet_plan.name)
