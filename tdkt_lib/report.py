@@ -6,15 +6,15 @@ from decimal import Decimal
 from typing import Any
 
 from tdkt_lib.core.numbers import format_vn
+from tdkt_lib.core.profile import SHORT_STEP_LABELS
 
 
 def unit_notes(unit: dict[str, Any]) -> list[str]:
-    """What to say beside a unit's place: eligibility, vote, award, classification."""
+    """What to say beside a unit's place: eligibility, award, classification (a needed vote is
+    already its «decided by»)."""
     notes = []
     if not unit["eligible"]:
         notes.append(f"Không đủ điều kiện: {unit['reason']}")
-    if unit["needs_vote"]:
-        notes.append("Cần bỏ phiếu")
     if unit.get("award"):
         notes.append(f"Đề nghị: {unit['award']}")
     if unit.get("classification"):
@@ -36,14 +36,15 @@ def render_ranking(doc: dict[str, Any]) -> str:
         lines.append("CHƯA XẾP HẠNG: dữ liệu còn lỗi (xem danh sách bên dưới).")
     else:
         lines.append("")
-        header = f"{'Hạng':<5}{'Mã':<10}{'Tên đơn vị':<44}{'Điểm':>8}  {'Quyết định bởi':<28}Ghi chú"
+        header = (f"{'Hạng':<5}{'Mã':<10}{'Tên đơn vị':<44}{'Điểm':>8}  {'RANK.EQ':<8}{'Quyết định bởi':<16}"
+                  "Ghi chú")
         lines += [header, "-" * len(header)]
         for row in doc["units"]:
             notes = unit_notes(row)
             score = format_vn(Decimal(str(row["score"])))
             lines.append(
                 f"{row['rank']:<5}{_cell(row['unit'], 10)}{_cell(row['name'], 44)}{score:>8}  "
-                f"{_cell(row['decided_by_label'], 28)}{'; '.join(notes)}"
+                f"{row['score_rank']:<8}{_cell(SHORT_STEP_LABELS[row['decided_by']], 16)}{'; '.join(notes)}"
             )
         lines.append("")
         scores = {r["unit"]: r for r in doc["units"]}

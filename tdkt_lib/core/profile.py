@@ -25,6 +25,14 @@ STEP_LABELS = {
     "votes": "Số phiếu bầu",
     "vote_needed": "Cần bỏ phiếu (bằng nhau trên mọi tiêu chí)",
 }
+SHORT_STEP_LABELS = {
+    "score": "Điểm",
+    "priority": "Nhóm ưu tiên",
+    "cross_mean": "Chấm chéo TB",
+    "deductions": "Điểm trừ",
+    "votes": "Phiếu bầu",
+    "vote_needed": "Cần bỏ phiếu",
+}
 
 _TEXT = str
 SCHEMA: dict[str, Any] = {

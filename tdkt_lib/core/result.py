@@ -20,7 +20,7 @@ from tdkt_lib.core.validate import validate
 RANK_RULE = (
     "Thứ hạng = 1 + số đơn vị đứng trên sau toàn bộ chuỗi tiêu chí phân hạng; chỉ các đơn vị "
     "bằng nhau ở mọi bước mới cùng hạng. Cách này khác hàm RANK.EQ của Excel (chỉ xét điểm): "
-    "cột «Hạng theo điểm» cho kết quả của RANK.EQ để đối chiếu."
+    "cột «RANK.EQ» cho kết quả của hàm đó để đối chiếu."
 )
 
 
