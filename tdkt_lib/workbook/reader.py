@@ -218,7 +218,7 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
         row = values[i] if i < len(values) else []
         for unit_code, j in columns:
             value = row[j] if j < len(row) else None
-            where = snapshot.where(grid.grid, i, j)
+            where = snapshot.cell_where(grid.grid, i, j)
             if value is None or type(value) in (int, float):
                 entries.append(Entry(grid.scorer, unit_code, criterion.code, _score_value(value), where))
                 continue

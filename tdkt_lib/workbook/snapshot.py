@@ -17,6 +17,7 @@ import functools
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -87,6 +88,34 @@ class NameRef:
         return f"{get_column_letter(self.min_col + j)}{self.min_row + i}"
 
 
+class CellWhere(Mapping[str, object]):
+    """Where a cell is (file, sheet, cell) as a mapping that spells the address only when asked.
+
+    A bloc has tens of thousands of score cells; most are never named in a message.
+    """
+
+    __slots__ = ("i", "j", "label", "ref")
+    _KEYS = ("file", "sheet", "cell")
+
+    def __init__(self, label: str, ref: NameRef, i: int, j: int):
+        self.label, self.ref, self.i, self.j = label, ref, i, j
+
+    def __getitem__(self, key: str) -> object:
+        if key == "file":
+            return self.label
+        if key == "sheet":
+            return self.ref.sheet
+        if key == "cell":
+            return self.ref.cell(self.i, self.j)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return 3
+
+
 @dataclass
 class BookSnapshot:
     """Values (from A1) of the sheets tdkt reads, and the workbook-scoped defined names."""
@@ -116,6 +145,10 @@ class BookSnapshot:
 
     def where(self, ref: NameRef, i: int = 0, j: int = 0) -> dict[str, object]:
         return {"file": self.label, "sheet": ref.sheet, "cell": ref.cell(i, j)}
+
+    def cell_where(self, ref: NameRef, i: int, j: int) -> CellWhere:
+        """Like `where`, lazily: for the many score cells of a grid."""
+        return CellWhere(self.label, ref, i, j)
 
 
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
