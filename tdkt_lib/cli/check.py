@@ -10,8 +10,8 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="Kiểm tra sổ tổng hợp hoặc phiếu chấm: liệt kê mọi vấn đề.")
-    p.add_argument("file", type=Path, help="Sổ tổng hợp (.xlsx) hoặc phiếu chấm của đơn vị")
-    p.add_argument("--profile", help="Hồ sơ quy tắc (mặc định: hồ sơ ghi trong sổ)")
+    p.add_argument("file", type=Path, metavar="TỆP", help="Sổ tổng hợp (.xlsx) hoặc phiếu chấm của đơn vị")
+    p.add_argument("--profile", metavar="HỒ_SƠ", help="Hồ sơ quy tắc (mặc định: hồ sơ ghi trong sổ)")
     p.add_argument("--json", action="store_true", help="In danh sách vấn đề dạng JSON")
     p.set_defaults(run=run)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="Chạy ví dụ có sẵn: khối 7 đơn vị của Hải Phòng, từ phiếu đến danh sách thẩm định.")
-    p.add_argument("--dir", type=Path, default=Path("tdkt-demo"), help="Thư mục ghi sổ và phiếu (mặc định ./tdkt-demo)")
+    p.add_argument("--dir", type=Path, default=Path("tdkt-demo"), metavar="THƯ_MỤC",
+                   help="Thư mục ghi sổ và phiếu (mặc định ./tdkt-demo)")
     p.add_argument("--json", action="store_true", help="In kết quả dạng JSON")
     p.set_defaults(run=run)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="Gộp phiếu chấm của các đơn vị (.xlsx, .csv) vào sổ tổng hợp.")
-    p.add_argument("bloc", type=Path, help="Sổ tổng hợp của khối (.xlsx)")
-    p.add_argument("sources", type=Path, nargs="+", help="Phiếu chấm .xlsx hoặc CSV scorer,unit,criterion,points")
-    p.add_argument("-o", "--output", type=Path, help="Ghi vào tệp này thay vì cập nhật sổ tại chỗ")
+    p.add_argument("bloc", type=Path, metavar="SỔ_KHỐI", help="Sổ tổng hợp của khối (.xlsx)")
+    p.add_argument("sources", type=Path, nargs="+", metavar="PHIẾU",
+                   help="Phiếu chấm .xlsx hoặc CSV scorer,unit,criterion,points")
+    p.add_argument("-o", "--output", type=Path, metavar="TỆP_RA", help="Ghi vào tệp này thay vì cập nhật sổ tại chỗ")
     p.add_argument("--replace", action="store_true", help="Cho phép thay điểm đã gộp trước đó bằng điểm mới")
     p.set_defaults(run=run)
 

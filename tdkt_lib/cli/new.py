@@ -17,20 +17,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "new", help="Lập sổ chấm điểm của khối (hoặc phiếu chấm của một đơn vị) từ CSV hay sổ năm trước.",
         description="Lập sổ chấm điểm của khối thi đua (.xlsx) hoặc phiếu chấm của một đơn vị (--form).")
     src = p.add_argument_group("nguồn (chọn một)")
-    src.add_argument("--units", type=Path, help="CSV đơn vị: unit,name,eligible,reason")
-    src.add_argument("--criteria", type=Path,
+    src.add_argument("--units", type=Path, metavar="TỆP_CSV", help="CSV đơn vị: unit,name,eligible,reason")
+    src.add_argument("--criteria", type=Path, metavar="TỆP_CSV",
                      help="CSV tiêu chí: criterion,title,max,kind,coefficient,priority,section,disqualifying")
-    src.add_argument("--from", dest="source", type=Path,
+    src.add_argument("--from", dest="source", type=Path, metavar="SỔ_KHỐI",
                      help="Sổ của khối năm trước (.xlsx): lấy trang Đơn vị và Tiêu chí")
-    p.add_argument("--profile", help="Hồ sơ quy tắc (vd. hai-phong-2024) hoặc tệp .toml; mặc định: default "
+    p.add_argument("--profile", metavar="HỒ_SƠ",
+                   help="Hồ sơ quy tắc (vd. hai-phong-2024) hoặc tệp .toml; mặc định: default "
                                      "hoặc hồ sơ ghi trong sổ --from")
-    p.add_argument("--bloc", help=f"Tên khối thi đua (mặc định «{DEFAULT_BLOC}» hoặc tên trong sổ --from)")
-    p.add_argument("--year", type=int, help="Năm thi đua (mặc định năm nay; với --from: năm của sổ + 1, "
+    p.add_argument("--bloc", metavar="TÊN_KHỐI",
+                   help=f"Tên khối thi đua (mặc định «{DEFAULT_BLOC}» hoặc tên trong sổ --from)")
+    p.add_argument("--year", type=int, metavar="NĂM", help="Năm thi đua (mặc định năm nay; với --from: năm của sổ + 1, "
                                             "hoặc đúng năm của sổ khi lập phiếu --form)")
-    p.add_argument("--leader", help="Trưởng khối")
-    p.add_argument("--deputy", help="Phó Trưởng khối")
-    p.add_argument("--form", metavar="UNIT", help="Ghi phiếu chấm của đơn vị UNIT thay cho sổ của khối")
-    p.add_argument("-o", "--output", type=Path, required=True, help="Tệp .xlsx sẽ ghi")
+    p.add_argument("--leader", metavar="TÊN", help="Trưởng khối")
+    p.add_argument("--deputy", metavar="TÊN", help="Phó Trưởng khối")
+    p.add_argument("--form", metavar="MÃ_ĐƠN_VỊ", help="Ghi phiếu chấm của đơn vị này thay cho sổ của khối")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="TỆP_RA", help="Tệp .xlsx sẽ ghi")
     p.set_defaults(run=run)
 
 

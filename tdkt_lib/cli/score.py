@@ -13,15 +13,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "score", help="Tính điểm và xếp hạng khối (từ sổ tổng hợp .xlsx hoặc từ CSV).",
         description="Tính điểm, xếp hạng và lập danh sách thẩm định. Với sổ .xlsx: ghi các trang Xếp hạng, "
                     "Danh sách thẩm định, Kiểm tra và cột tdkt_ranks (tại chỗ, có bản sao lưu, hoặc vào -o).")
-    p.add_argument("file", nargs="?", type=Path, help="Sổ tổng hợp của khối (.xlsx)")
-    p.add_argument("-o", "--output", type=Path, help="Ghi kết quả vào tệp này thay vì cập nhật tại chỗ")
-    p.add_argument("--units", type=Path, help="CSV đơn vị: unit,name,eligible,reason")
-    p.add_argument("--criteria", type=Path,
+    p.add_argument("file", nargs="?", type=Path, metavar="SỔ_KHỐI", help="Sổ tổng hợp của khối (.xlsx)")
+    p.add_argument("-o", "--output", type=Path, metavar="TỆP_RA",
+                   help="Ghi kết quả vào tệp này thay vì cập nhật tại chỗ")
+    p.add_argument("--units", type=Path, metavar="TỆP_CSV", help="CSV đơn vị: unit,name,eligible,reason")
+    p.add_argument("--criteria", type=Path, metavar="TỆP_CSV",
                    help="CSV tiêu chí: criterion,title,max,kind,coefficient,priority,section,disqualifying")
-    p.add_argument("--scores", type=Path, help="CSV điểm (dạng dài): scorer,unit,criterion,points")
-    p.add_argument("--profile", help="Tên hồ sơ quy tắc (vd. hai-phong-2024) hoặc đường dẫn tệp .toml")
-    p.add_argument("--votes", type=Path, help="CSV số phiếu bầu: unit,votes")
-    p.add_argument("--voters", type=int, help="Số người bỏ phiếu (để kiểm tra ngưỡng suy tôn)")
+    p.add_argument("--scores", type=Path, metavar="TỆP_CSV", help="CSV điểm (dạng dài): scorer,unit,criterion,points")
+    p.add_argument("--profile", metavar="HỒ_SƠ", help="Tên hồ sơ quy tắc (vd. hai-phong-2024) hoặc đường dẫn tệp .toml")
+    p.add_argument("--votes", type=Path, metavar="TỆP_CSV", help="CSV số phiếu bầu: unit,votes")
+    p.add_argument("--voters", type=int, metavar="SỐ_NGƯỜI", help="Số người bỏ phiếu (để kiểm tra ngưỡng suy tôn)")
     p.add_argument("--json", action="store_true", help="In đúng một tài liệu JSON ra stdout")
     p.set_defaults(run=run)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="Kiểm chứng: điểm, hạng, danh sách thẩm định có bị sửa sau khi tính không.")
-    p.add_argument("file", type=Path, help="Sổ tổng hợp đã tính điểm (.xlsx)")
+    p.add_argument("file", type=Path, metavar="SỔ_KHỐI", help="Sổ tổng hợp đã tính điểm (.xlsx)")
     p.set_defaults(run=run)
 
 
