@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="Sổ của khối năm trước (.xlsx): lấy trang Đơn vị và Tiêu chí")
     p.add_argument("--profile", metavar="HỒ_SƠ",
                    help="Hồ sơ quy tắc (vd. hai-phong-2024) hoặc tệp .toml; mặc định: default "
-                                     "hoặc hồ sơ ghi trong sổ --from")
+                        "hoặc hồ sơ ghi trong sổ --from")
     p.add_argument("--bloc", metavar="TÊN_KHỐI",
                    help=f"Tên khối thi đua (mặc định «{DEFAULT_BLOC}» hoặc tên trong sổ --from)")
     p.add_argument("--year", type=int, metavar="NĂM", help="Năm thi đua (mặc định năm nay; với --from: năm của sổ + 1, "
