@@ -25,9 +25,12 @@ def parse_decimal(value: object) -> Decimal:
     Binary floats are accepted only when they print back as a short decimal
     (what a spreadsheet cell holding 9.5 gives), never with float noise.
     """
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is Decimal or kind is int:      # the common cases first: scores read from a sheet
+        result = Decimal(value) if kind is int else value
+    elif isinstance(value, bool):
         raise NumberError(str(value))
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
         result = Decimal(value)

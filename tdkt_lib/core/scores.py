@@ -50,17 +50,31 @@ def build_scores(
     unit_index = {code_key(u.code): i for i, u in enumerate(units)}
     crit_index = {code_key(c.code): i for i, c in enumerate(table.criteria)}
     problems: list[Problem] = []
-    parsed: dict[tuple[int, int, int], tuple[Decimal, int]] = {}
+    parsed: dict[tuple[int, int, int], Decimal] = {}
     origins: dict[tuple[int, int, int], Mapping[str, object]] = {}
 
     def refuse(code: str, message: str, entry: Entry, labels: dict[str, str] | None = None) -> None:
         labels = labels or {"scorer": entry.scorer, "unit": entry.unit, "criterion": entry.criterion}
         problems.append(error(code, message, **labels, **entry.where))
 
+    # Codes as typed → index (None: unknown): a bloc's tens of thousands of entries repeat a few
+    # hundred codes. The sheet readers share one object per distinct number, so each value object is
+    # parsed once (kept by id, with the object held so that the id stays its own).
+    units_by_code: dict[str, int | None] = {}
+    crits_by_code: dict[str, int | None] = {}
+    parsed_of: dict[int, tuple[object, Decimal, int]] = {}
+    most = 0
     for entry in entries:
-        s = unit_index.get(code_key(entry.scorer))
-        u = unit_index.get(code_key(entry.unit))
-        c = crit_index.get(code_key(entry.criterion))
+        scorer, unit, criterion, raw, where = entry
+        s = units_by_code.get(scorer, -1)
+        if s == -1:
+            s = units_by_code[scorer] = unit_index.get(code_key(scorer))
+        u = units_by_code.get(unit, -1)
+        if u == -1:
+            u = units_by_code[unit] = unit_index.get(code_key(unit))
+        c = crits_by_code.get(criterion, -1)
+        if c == -1:
+            c = crits_by_code[criterion] = crit_index.get(code_key(criterion))
         if s is None or u is None or c is None:
             if s is None:
                 refuse("UNKNOWN_SCORER", f"Đơn vị chấm «{entry.scorer}» không có trong danh sách đơn vị của "
@@ -78,32 +92,39 @@ def build_scores(
             refuse("DUPLICATE_ENTRY", f"Điểm này được nhập hai lần (lần đầu: {first}). Xoá một dòng, kể cả "
                    "khi hai giá trị bằng nhau.", entry, _labels(units, table, key))
             continue
-        origins[key] = entry.where
-        if _is_blank(entry.value):
+        origins[key] = where
+        if raw is None or (type(raw) is not Decimal and _is_blank(raw)):
             continue
-        try:
-            value = parse_decimal(entry.value)
-        except NumberError:
-            refuse("INVALID_NUMBER", f"«{entry.value}» không phải là một số. Nhập số điểm, ví dụ 9,5.",
-                   entry, _labels(units, table, key))
-            continue
-        places = decimal_places(value)
+        known = parsed_of.get(id(raw))
+        if known is not None and known[0] is raw:
+            _, value, places = known
+        else:
+            try:
+                value = parse_decimal(raw)
+            except NumberError:
+                refuse("INVALID_NUMBER", f"«{entry.value}» không phải là một số. Nhập số điểm, ví dụ 9,5.",
+                       entry, _labels(units, table, key))
+                continue
+            places = decimal_places(value)
+            parsed_of[id(raw)] = (raw, value, places)
         if places > MAX_PLACES:
             refuse("TOO_MANY_DECIMALS", f"«{entry.value}» có quá {MAX_PLACES} chữ số thập phân. Làm tròn "
                    "điểm trước khi nhập.", entry, _labels(units, table, key))
             continue
-        parsed[key] = (value, places)
-    places = max(
-        (*(p for _, p in parsed.values()), *(decimal_places(c.maximum) for c in table.criteria)),
-        default=0,
-    )
+        parsed[key] = value
+        if places > most:
+            most = places
+    places = max((most, *(decimal_places(c.maximum) for c in table.criteria)))
     shape = (len(units), len(units), len(table.criteria))
     points = np.zeros(shape, dtype=np.int64)
     present = np.zeros(shape, dtype=bool)
     keys: list[tuple[int, int, int]] = []
     scaled_values: list[int] = []
-    for key, (value, _) in parsed.items():
-        scaled = int(value.scaleb(places))
+    scaled_of: dict[int, int] = {}      # by object, as above (the objects are held by `parsed`)
+    for key, value in parsed.items():
+        scaled = scaled_of.get(id(value))
+        if scaled is None:
+            scaled = scaled_of[id(value)] = int(value.scaleb(places))
         if abs(scaled) >= _LIMIT:
             s, u, c = key
             problems.append(error(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +26,7 @@ from tdkt_lib.workbook.outputs import plan_outputs
 from tdkt_lib.workbook.package import Patch, plan_patch
 from tdkt_lib.workbook.reader import (
     BlocData,
+    Grid,
     cell_text,
     check_kind,
     form_table_rows,
@@ -255,12 +259,29 @@ class MergePlan:
 def merge_files(bloc_path: Path, sources: list[Path], out: Path | None = None,
                 replace: bool = False) -> MergeOutcome:
     """Gộp phiếu: unit forms and long CSV into the bloc's grids; all-or-nothing."""
-    with update_lock(out or bloc_path):
+    with update_lock(out or bloc_path), _many_objects():
         return _merge_locked(bloc_path, sources, out, replace)
 
 
+@contextlib.contextmanager
+def _many_objects() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a merge runs.
+
+    A merge makes some 10⁵ small objects (entries, cell locations, scores) that all live until it
+    ends; the collector would walk them over and over as they pile up (a tenth of the merge's
+    time). Reference counting still frees them; the collector runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _merge_locked(bloc_path: Path, sources: list[Path], out: Path | None, replace: bool) -> MergeOutcome:
-    data = read_bloc(read_snapshot(bloc_path))
+    data = read_bloc(read_snapshot(bloc_path), blanks=False)    # only the scores already there matter
     plan = plan_merge(data, sources, replace)
     if plan.blocking:
         return MergeOutcome(plan.merged, plan.problems, None)
@@ -303,6 +324,9 @@ def plan_merge(data: BlocData, sources: list[Path], replace: bool = False) -> Me
     problems += _completeness(array, incoming, data)
     existing = {(code_key(e.scorer), code_key(e.unit), code_key(e.criterion)): e for e in data.entries
                 if e.value not in (None, "")}
+    if not existing:        # a blank bloc: every score is new
+        return MergePlan({scorer: sender[scorer] for scorer in incoming}, problems,
+                         [(entry, None) for entry in new_entries])
     changes: list[tuple[Entry, object]] = []
     for entry in new_entries:
         key = (code_key(entry.scorer), code_key(entry.unit), code_key(entry.criterion))
@@ -349,13 +373,21 @@ def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: lis
     patch = Patch()
     stamp = now().strftime(STAMP_FORMAT)
     touched: set[str] = set()
+    sheets: dict[str, tuple[str, dict[tuple[int, int], object], Grid]] = {}   # scorer as typed → its grid
+    numbers: dict[int, tuple[object, int | Decimal]] = {}     # by object (held: its id stays its own)
     for entry, _old in changes:
-        scorer = code_key(entry.scorer)
-        grid = data.grids[scorer]
-        i = grid.rows[code_key(entry.criterion)]
-        j = grid.cols[code_key(entry.unit)]
-        patch.set(grid.grid.sheet, grid.grid.min_row + i, grid.grid.min_col + j, merged_value(entry.value))
-        touched.add(scorer)
+        found = sheets.get(entry.scorer)
+        if found is None:
+            scorer = code_key(entry.scorer)
+            grid = data.grids[scorer]
+            found = sheets[entry.scorer] = (scorer, patch.cells.setdefault(grid.grid.sheet, {}), grid)
+            touched.add(scorer)
+        _, cells, grid = found      # Patch.set, for tens of thousands of cells
+        known = numbers.get(id(entry.value))   # the reader shares one object per distinct number
+        if known is None or known[0] is not entry.value:
+            known = numbers[id(entry.value)] = (entry.value, merged_value(entry.value))
+        cells[(grid.grid.min_row + grid.rows[code_key(entry.criterion)],
+               grid.grid.min_col + grid.cols[code_key(entry.unit)])] = known[1]
     for scorer in touched:
         received = data.grids[scorer].received
         if received is not None:

@@ -23,6 +23,7 @@ mc:Ignorable content and extensions survive exactly.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import struct
@@ -200,9 +201,16 @@ class _SheetText:
         return start.end(), end, end + len(f"</{self.prefix}sheetData>")
 
 
+def _before(end: str) -> str:
+    """Pattern for the text before the first `end` (a regex starting with "<"): what `(?s:.*?)` followed by
+    `end` matches, without the lazy match's step-by-step backtracking (runs of non-"<", and "<" not
+    starting `end`)."""
+    return rf"[^<]*+(?:<(?!{end[1:]})[^<]*+)*+"
+
+
 def _patterns(prefix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     p = re.escape(prefix)
-    row = re.compile(rf"<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)", re.S)
+    row = re.compile(rf"<{p}row\b([^>]*?)(?:/>|>({_before(f'</{p}row>')})</{p}row>)")
     # group 1: the column letters of r="…" when present; group 2: the style index s="…" when present;
     # group 3: the attributes; group 4: the content
     cell = re.compile(rf"""<{p}c\b(?=[^>]*?\br=["']([A-Z]{{1,3}})\d+["'])?(?=[^>]*?\bs=["'](\d+)["'])?"""
@@ -251,6 +259,7 @@ def patch_sheet(xml: str, edits: dict[tuple[int, int], object], drop_cached: boo
     for (r, c), value in edits.items():
         by_row.setdefault(r, {})[c] = value
     pending = sorted(by_row)          # edited rows not met yet, ascending
+    known: dict[int, tuple[Decimal, str]] = {}    # number texts already made
     data = xml[begin:end]
     out: list[str] = []
     last = 0
@@ -280,7 +289,8 @@ def patch_sheet(xml: str, edits: dict[tuple[int, int], object], drop_cached: boo
         out.append(new_rows(row_number))
         if wanted is not None:
             pending.remove(row_number)
-        out.append(_patch_row(match.group(0), content, row_number, wanted or {}, cell_re, prefix, drop_cached))
+        out.append(_patch_row(match.group(0), content, row_number, wanted or {}, cell_re, prefix, drop_cached,
+                              known))
     out.append(data[last:])
     out.append(new_rows(None))
     body = "".join(out)
@@ -293,9 +303,76 @@ def patch_sheet(xml: str, edits: dict[tuple[int, int], object], drop_cached: boo
     return _widen_dimension(patched, edits, prefix) if edits else patched
 
 
+def _number_xml(value: object, known: dict[int, tuple[Decimal, str]]) -> str | None:
+    """The `<v>` text of an int or finite Decimal (what Gộp phiếu writes), else None.
+
+    `known` keeps the texts of the Decimal objects already seen (held, so that their ids stay their
+    own): Gộp phiếu passes one object per distinct score."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is Decimal:
+        seen = known.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        if value.is_finite():  # type: ignore[attr-defined]
+            text = _decimal_text(value)  # type: ignore[arg-type]
+            known[id(value)] = (value, text)  # type: ignore[assignment]
+            return text
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_cell(prefix: str) -> re.Pattern[str]:
+    """A cell as Excel, LibreOffice and openpyxl write it (r, then s and t): the whole cell, its column
+    letters, style and content. Where it matches, it reads the cell as `_patterns`' cell pattern does."""
+    p = re.escape(prefix)
+    return re.compile(rf"""(<{p}c r="([A-Z]{{1,3}})\d+"(?: s="(\d+)")?(?: t="\w+")?(?:\s*/>|>(.*?)</{p}c>))""",
+                      re.S)
+
+
+def _patch_run(content: str, row: int, wanted: dict[int, object], prefix: str,
+               known: dict[int, tuple[Decimal, str]]) -> str | None:
+    """The row's content with its edited cells rebuilt, in one regex pass, when the row is plain cells
+    only (see `_plain_cell`), no formula, and the edited cells are a run of adjacent existing cells given
+    plain numbers (a score grid row of Gộp phiếu); None otherwise, for the general path. The result is
+    exactly what the general path gives."""
+    if f"<{prefix}f" in content:
+        return None
+    first, last = min(wanted), max(wanted)
+    if last - first + 1 != len(wanted):
+        return None
+    found = _plain_cell(prefix).findall(content)
+    if sum(len(cell[0]) for cell in found) != len(content):
+        return None
+    letters = [cell[1] for cell in found]
+    run = [get_column_letter(col) for col in range(first, last + 1)]
+    try:
+        k = letters.index(run[0])
+    except ValueError:
+        return None
+    if letters[k:k + len(run)] != run or not set(letters[:k]).isdisjoint(run):
+        return None
+    numbers = [_number_xml(wanted[col], known) for col in range(first, last + 1)]
+    if None in numbers:
+        return None
+    p = prefix
+    marks = {style: f' s="{style}"' if style not in ("", "0") else "" for style in {cell[2] for cell in found}}
+    return "".join((
+        *(cell[0] for cell in found[:k]),
+        *(f'<{p}c r="{column}{row}"{marks[style]}><{p}v>{number}</{p}v></{p}c>'
+          for (_, column, style, _), number in zip(found[k:k + len(run)], numbers, strict=True)),
+        *(cell[0] for cell in found[k + len(run):]),
+    ))
+
+
 def _patch_row(row_xml: str, content: str | None, row: int, wanted: dict[int, object],
-               cell_re: re.Pattern[str], prefix: str, drop_cached: bool) -> str:
+               cell_re: re.Pattern[str], prefix: str, drop_cached: bool, known: dict[int, tuple[Decimal, str]]) -> str:
     head = row_xml[:row_xml.index(">") + 1]
+    if content is not None and wanted:
+        run = _patch_run(content, row, wanted, prefix, known)
+        if run is not None:
+            return head + run + f"</{prefix}row>"
     if content is None:       # <row …/>
         head = head[:-2].rstrip() + ">"
         content = ""
@@ -361,11 +438,19 @@ def _widen_dimension(xml: str, edits: dict[tuple[int, int], object], prefix: str
 _FORMULA_TEXT = re.compile(r"<(?:[\w.-]+:)?f\b[^>]*>([^<]*)</(?:[\w.-]+:)?f>")
 
 
-def _mentions(formula: str, title: str) -> bool:
-    lowered, name = formula.casefold(), title.casefold()
-    if ("'" + name.replace("'", "''") + "'!") in lowered:
-        return True
-    return re.search(r"(?<![\w.'])" + re.escape(name) + "!", lowered) is not None
+def _mentioned(lowered: str, tests: list[tuple[str, str, str, re.Pattern[str]]]) -> set[str]:
+    """Titles a casefolded formula text refers to, as 'Title'! or Title! (see `_title_tests`)."""
+    return {title for title, quoted, plain, pattern in tests
+            if quoted in lowered or (plain in lowered and pattern.search(lowered) is not None)}
+
+
+def _title_tests(titles: list[str]) -> list[tuple[str, str, str, re.Pattern[str]]]:
+    tests = []
+    for title in titles:
+        name = title.casefold()
+        tests.append((title, "'" + name.replace("'", "''") + "'!", name + "!",
+                      re.compile(r"(?<![\w.'])" + re.escape(name) + "!")))
+    return tests
 
 
 def dependent_sheets(formulas: dict[str, list[str]], changed: set[str], names: Iterable[tuple[str, str]],
@@ -373,20 +458,21 @@ def dependent_sheets(formulas: dict[str, list[str]], changed: set[str], names: I
     """Sheets whose formulas may read a changed sheet, directly, through defined names, or
     through other such sheets (transitively). INDIRECT, 3-D and structured references count
     as reading everything."""
+    tests = _title_tests(titles)
     name_sheets: dict[str, set[str] | None] = {}
     for name, text in names:
         if _reads_anything(text):
             name_sheets[name.casefold()] = None
         else:
-            name_sheets[name.casefold()] = {t for t in titles if _mentions(text, t)}
+            name_sheets[name.casefold()] = _mentioned(text.casefold(), tests)
     reads: dict[str, set[str] | None] = {}
     for sheet, texts in formulas.items():
         joined = "\n".join(texts)
         if _reads_anything(joined):
             reads[sheet] = None
             continue
-        found = {t for t in titles if _mentions(joined, t)}
         lowered = joined.casefold()
+        found = _mentioned(lowered, tests)
         for name, sheets in name_sheets.items():
             if name in lowered and re.search(r"(?<![\w.])" + re.escape(name) + r"(?![\w.(])", lowered):
                 if sheets is None:

@@ -203,11 +203,19 @@ def range_problems(entries: list[Entry], table: ScoringTable) -> list[Problem]:
 
 
 def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units: tuple[Unit, ...],
-                 problems: list[Problem]) -> list[Entry]:
-    """Every score cell of a grid as an Entry; formulas, error values and dates are refused."""
+                 problems: list[Problem], blanks: bool = True) -> list[Entry]:
+    """Every score cell of a grid as an Entry; formulas, error values and dates are refused.
+
+    With `blanks` False, cells left blank (or refused) give no Entry: for Gộp phiếu, which only
+    needs the bloc's scores already there; the problems are the same.
+    """
     values = snapshot.values(grid.grid)
     columns = [(unit.code, j) for unit in units if (j := grid.cols.get(code_key(unit.code))) is not None]
+    cell_where = snapshot.cell_where
+    scorer = grid.scorer
     entries = []
+    add = entries.append
+    decimals: dict[float, Decimal] = {}     # one Decimal per distinct number: later steps cache by object
     for criterion in table.criteria:
         i = grid.rows.get(code_key(criterion.code))
         if i is None:
@@ -216,20 +224,33 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
                                   scorer=grid.scorer, criterion=criterion.code, **snapshot.where(grid.grid)))
             continue
         row = values[i] if i < len(values) else []
+        width = len(row)
+        code = criterion.code
         for unit_code, j in columns:
-            value = row[j] if j < len(row) else None
-            where = snapshot.cell_where(grid.grid, i, j)
-            if value is None or type(value) in (int, float):
-                entries.append(Entry(grid.scorer, unit_code, criterion.code, _score_value(value), where))
+            value = row[j] if j < width else None
+            kind = type(value)
+            if kind is float:
+                number = decimals.get(value)
+                if number is None:
+                    number = Decimal(repr(value))
+                    if value:           # 0.0 and -0.0 are equal keys but print differently
+                        decimals[value] = number
+                value = number
+            elif value is None:
+                if blanks:
+                    add(Entry(scorer, unit_code, code, None, cell_where(grid.grid, i, j)))
                 continue
-            refusal = _refusal(value)
-            if refusal is None:
-                entries.append(Entry(grid.scorer, unit_code, criterion.code, _score_value(value), where))
-            else:
-                problems.append(error(refusal[0], refusal[1], scorer=grid.scorer, unit=unit_code,
-                                      criterion=criterion.code, **where))
-                # Counted as not entered, so later checks (missing score) still name this cell.
-                entries.append(Entry(grid.scorer, unit_code, criterion.code, None, where))
+            elif kind is not int:
+                refusal = _refusal(value)
+                if refusal is not None:
+                    where = cell_where(grid.grid, i, j)
+                    problems.append(error(refusal[0], refusal[1], scorer=scorer, unit=unit_code,
+                                          criterion=code, **where))
+                    # Counted as not entered, so later checks (missing score) still name this cell.
+                    if blanks:
+                        add(Entry(scorer, unit_code, code, None, where))
+                    continue
+            add(Entry(scorer, unit_code, code, value, cell_where(grid.grid, i, j)))
     unit_keys = {code_key(u.code) for u in units}
     for code, j in grid.cols.items():
         if code not in unit_keys:
@@ -250,14 +271,11 @@ def _refusal(value: object) -> tuple[str, str] | None:
     return None
 
 
-def _score_value(value: object) -> object:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return value
+def read_bloc(snapshot: BookSnapshot, blanks: bool = True) -> BlocData:
+    """Units, scoring table, scores and info of a bloc workbook, found through defined names.
 
-
-def read_bloc(snapshot: BookSnapshot) -> BlocData:
-    """Units, scoring table, scores and info of a bloc workbook, found through defined names."""
+    With `blanks` False, `entries` holds only the cells that have a score (see `grid_entries`).
+    """
     check_kind(snapshot, layout.KIND_BLOC)
     problems: list[Problem] = []
     notes: list[Problem] = []
@@ -300,7 +318,7 @@ def read_bloc(snapshot: BookSnapshot) -> BlocData:
                                   **snapshot.where(names["scorer"])))
             continue
         grids[code_key(scorer)] = grid
-        entries += grid_entries(snapshot, grid, table, units, problems)
+        entries += grid_entries(snapshot, grid, table, units, problems, blanks)
     for unit in units:
         if code_key(unit.code) not in grids:
             problems.append(error("MISSING_SHEET", f"Sổ không có trang phiếu chấm cho đơn vị {unit.code}.",

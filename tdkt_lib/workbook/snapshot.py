@@ -391,7 +391,7 @@ def read_snapshot(path: Path, wanted: set[str] | None = None, engine: Engine = "
 
 _MIDNIGHT = dt.time()
 _INT_LIMIT = 2.0**53
-_KEEP = frozenset({int, bool, dt.datetime, dt.time, dt.timedelta})
+_KEEP = frozenset({type(None), int, bool, dt.datetime, dt.time, dt.timedelta})
 
 
 def _value(value: Any) -> object:
@@ -516,8 +516,11 @@ _MERGE_CELL = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=["']([A-Z]{1,
 
 def merged_ranges(sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
     """The sheet's merged areas as (min_row, min_col, max_row, max_col), 1-based."""
+    first = sheet_xml.find(b"mergeCell")     # the pattern tries every "<": start at the first candidate
+    if first < 0:
+        return []
     found = []
-    for match in _MERGE_CELL.finditer(sheet_xml):
+    for match in _MERGE_CELL.finditer(sheet_xml, max(sheet_xml.rfind(b"<", 0, first), 0)):
         min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode("ascii"))
         found.append((min_row, min_col, max_row, max_col))
     return found
