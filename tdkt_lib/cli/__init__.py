@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from tdkt_lib.core.profile import ProfileError
 
     try:
-        return int(args.run(args) or 0)
+        return int(args.run(args) or EXIT_OK)
     except InputError as exc:
         from tdkt_lib.report import describe_issue
 

@@ -133,10 +133,6 @@ class ScoreArray:
     def scale(self) -> int:
         return 10**self.places
 
-    @property
-    def unit_codes(self) -> tuple[str, ...]:
-        return tuple(u.code for u in self.units)
-
     def value(self, s: int, u: int, c: int) -> Decimal | None:
         if not self.present[s, u, c]:
             return None

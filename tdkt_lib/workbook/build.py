@@ -199,7 +199,6 @@ def _vn(value: Decimal) -> str:
 
 # --- the score sheet (bloc scorer sheets and the unit form) -----------------------------
 
-HEAD_ROWS = 4          # motto (2), blank, title
 FIRST_COL_UNITS = 5    # A code, B title, C max, D signed coefficient, E.. units
 
 
