@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from tdkt_lib.workbook.outputs import SheetPlan, WritePlan
-from tdkt_lib.workbook.snapshot import OUTPUT_PREFIX, BookSnapshot, NameRef, parse_reference
+from tdkt_lib.workbook.snapshot import OUTPUT_PREFIX, BookSnapshot, NameRef, parse_reference, quote_sheet
 
 # Strings Excel would turn into something else when typed (numbers, dates, booleans,
 # formulas): written with Excel's text prefix «'» so the cell keeps the exact text.
@@ -31,11 +31,6 @@ def is_remote(book: Any) -> bool:
         return book.app.engine.name == "remote"
     except Exception:
         return False
-
-
-def quote_sheet(title: str) -> str:
-    """`Xếp hạng` → `'Xếp hạng'` (always quoted, as Excel accepts)."""
-    return "'" + title.replace("'", "''") + "'"
 
 
 def _normal(value: Any) -> Any:

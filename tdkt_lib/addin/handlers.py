@@ -38,7 +38,8 @@ class Refused(Exception):
     """The action cannot run; the message is Vietnamese and shown as is."""
 
 
-def _describe(problems: list[Problem] | list[dict[str, Any]], limit: int = MAX_LINES) -> list[str]:
+def describe_problems(problems: list[Problem] | list[dict[str, Any]], limit: int = MAX_LINES) -> list[str]:
+    """One Vietnamese line per problem (file, sheet, cell first), at most `limit`, then how many more."""
     from tdkt_lib.report import describe_issue
 
     issues = [p.as_dict() if isinstance(p, Problem) else p for p in problems]
@@ -50,7 +51,7 @@ def _describe(problems: list[Problem] | list[dict[str, Any]], limit: int = MAX_L
 
 def explain_input(exc: InputError, label: str) -> str:
     """Vietnamese text for a workbook the action cannot use (foreign, unit form, broken)."""
-    lines = [f"Không thực hiện được «{label}»:", *_describe(exc.problems)]
+    lines = [f"Không thực hiện được «{label}»:", *describe_problems(exc.problems)]
     if any(p.code in ("WRONG_WORKBOOK", "MISSING_NAME") for p in exc.problems):
         lines.append("")
         lines.append("Hãy mở sổ tổng hợp của khối (tệp do tdkt tạo, có trang «Tổng hợp» và các trang «Phiếu …») "
@@ -121,7 +122,7 @@ def _score(book: Any) -> tuple[Any, Any, Any, Any]:
         blocking = [i for i in doc["issues"] if i["severity"] == "error"]
         raise Refused("\n".join([
             f"Chưa xếp hạng: dữ liệu còn {len(blocking)} lỗi phải sửa. Sổ không bị thay đổi.",
-            *_describe(blocking),
+            *describe_problems(blocking),
             "Bấm «Kiểm tra» để xem danh sách đầy đủ trên trang «Kiểm tra».",
         ]))
     return snapshot, result, doc, plan
@@ -258,13 +259,13 @@ def handle_merge(book: Any, paths: list[Path] | None = None) -> Outcome:
         conflicts = [p for p in plan.problems if p.blocking]
         if conflicts and all(p.code == "CONFLICT" for p in conflicts):
             answer = ui.alert(book, f"{len(conflicts)} ô đã có điểm khác với phiếu mới:\n"
-                              + "\n".join(_describe(conflicts, 8))
+                              + "\n".join(describe_problems(conflicts, 8))
                               + "\n\nThay bằng điểm của phiếu mới?", mode="critical", buttons="yes_no")
             if answer == "yes":
                 plan = plan_merge(data, sources, replace=True)
         if plan.blocking:
             raise Refused("\n".join(["Chưa gộp: các phiếu còn lỗi dưới đây; sổ không bị thay đổi.",
-                                     *_describe([p for p in plan.problems if p.blocking])]))
+                                     *describe_problems([p for p in plan.problems if p.blocking])]))
         stamp = _stamp()
         cells: dict[tuple[str, int, int], Any] = {}
         old: dict[tuple[str, int, int], Any] = {}
@@ -290,7 +291,7 @@ def handle_merge(book: Any, paths: list[Path] | None = None) -> Outcome:
         lines = [f"Đã gộp phiếu của {len(plan.merged)} đơn vị: {', '.join(sorted(plan.merged))}; "
                  f"{len(plan.changes)} ô điểm được ghi."]
         if warnings:
-            lines += ["Lưu ý:", *_describe(warnings, 6)]
+            lines += ["Lưu ý:", *describe_problems(warnings, 6)]
         lines.append("Bấm «Kiểm tra» rồi «Tính điểm». Bấm «Hoàn tác» để bỏ lần gộp này.")
         return Outcome(True, "\n".join(lines))
 

@@ -92,13 +92,9 @@ def explain(exc: BaseException) -> str:
     from tdkt_lib.core.profile import ProfileError
 
     if isinstance(exc, InputError):
-        from tdkt_lib.report import describe_issue
+        from tdkt_lib.addin.handlers import describe_problems
 
-        lines = [describe_issue(p.as_dict()) for p in exc.problems[:15]]
-        more = len(exc.problems) - len(lines)
-        if more > 0:
-            lines.append(f"… và {more} lỗi khác.")
-        return "Dữ liệu chưa dùng được:\n" + "\n".join(lines)
+        return "\n".join(["Dữ liệu chưa dùng được:", *describe_problems(exc.problems)])
     if isinstance(exc, ProfileError):
         return f"Hồ sơ quy tắc không dùng được: {exc}"
     if isinstance(exc, PermissionError):

@@ -43,6 +43,7 @@ from tdkt_lib.workbook.snapshot import (
     column_index,
     get_column_letter,
     parse_reference,
+    quote_sheet,
     read_package_index,
     sheet_prefix,
 )
@@ -138,10 +139,6 @@ def xml_attr(value: str) -> str:
     return xml_text(value).replace('"', "&quot;")
 
 
-def quote_sheet(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
 def _decimal_text(value: Decimal) -> str:
     text = format(value, "f")
     if "." in text:
@@ -152,8 +149,6 @@ def _decimal_text(value: Decimal) -> str:
 def cell_xml(ref: str, value: object, style: str | None) -> str:
     """A `<c>` element for a value: numbers as exact decimal text, text as an inline string."""
     s = f' s="{style}"' if style not in (None, "", "0") else ""
-    if type(value) is Decimal and value.is_finite():     # the common case: a merged score
-        return f'<c r="{ref}"{s}><v>{_decimal_text(value)}</v></c>'
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>'
     if isinstance(value, bool):
@@ -219,13 +214,6 @@ def _patterns(prefix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 _R_ATTR = re.compile(r"""\br=["']([A-Z]{1,3})?(\d+)["']""")
-
-
-def _cell_address(attrs: str) -> tuple[int, int] | None:
-    match = _R_ATTR.search(attrs)
-    if match is None or match.group(1) is None:
-        return None
-    return int(match.group(2)), column_index(match.group(1))
 
 
 def _drop_cached(cell: str, prefix: str) -> str:
@@ -448,7 +436,7 @@ def _title_tests(titles: list[str]) -> list[tuple[str, str, str, re.Pattern[str]
     tests = []
     for title in titles:
         name = title.casefold()
-        tests.append((title, "'" + name.replace("'", "''") + "'!", name + "!",
+        tests.append((title, quote_sheet(name) + "!", name + "!",
                       re.compile(r"(?<![\w.'])" + re.escape(name) + "!")))
     return tests
 

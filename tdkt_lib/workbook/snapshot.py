@@ -154,6 +154,11 @@ class BookSnapshot:
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
 
 
+def quote_sheet(title: str) -> str:
+    """`Xếp hạng` → `'Xếp hạng'` (always quoted, as Excel accepts; the inverse of parse_reference's)."""
+    return "'" + title.replace("'", "''") + "'"
+
+
 def parse_reference(text: str) -> tuple[str, tuple[int, int, int, int]] | None:
     """`'Tổng hợp'!$A$5:$A$11` → ('Tổng hợp', (min_col, min_row, max_col, max_row))."""
     match = _REF.match(text.strip().lstrip("="))
