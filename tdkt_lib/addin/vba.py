@@ -145,24 +145,25 @@ def udf_module(module_name: str, functions: Iterable[Callable[..., object]]) -> 
     return text
 
 
+def _with_constant(module: str, text: str, pattern: re.Pattern[str], value: str, missing: str) -> str:
+    """Set one VBA string constant (it must appear exactly once); CRLF line ends; ASCII only."""
+    text, count = pattern.subn(rf'\g<1>"{value}"', text)
+    if count != 1:
+        raise VbaSourceError(missing)
+    text = to_crlf(text)
+    require_ascii(module, text)
+    return text
+
+
 def xlwings_module(template: str, project_name: str = PROJECT_NAME) -> str:
     """xlwings' `xlwings_custom_addin.bas` with PROJECT_NAME set (config: %USERPROFILE%\\.tdkt\\tdkt.conf)."""
-    text, count = _PROJECT_LINE.subn(rf'\g<1>"{project_name}"', template)
-    if count != 1:
-        raise VbaSourceError("Không tìm thấy hằng PROJECT_NAME trong xlwings_custom_addin.bas của xlwings.")
-    text = to_crlf(text)
-    require_ascii("xlwings", text)
-    return text
+    return _with_constant("xlwings", template, _PROJECT_LINE, project_name,
+                          "Không tìm thấy hằng PROJECT_NAME trong xlwings_custom_addin.bas của xlwings.")
 
 
 def ribbon_module(source: str, version: str) -> str:
     """Our callback module with TDKT_VERSION set to the tdkt version being built."""
-    text, count = _VERSION_CONST.subn(rf'\g<1>"{version}"', source)
-    if count != 1:
-        raise VbaSourceError("TdktRibbon.bas thiếu hằng TDKT_VERSION.")
-    text = to_crlf(text)
-    require_ascii("TdktRibbon", text)
-    return text
+    return _with_constant("TdktRibbon", source, _VERSION_CONST, version, "TdktRibbon.bas thiếu hằng TDKT_VERSION.")
 
 
 def dll_versions(source: str) -> set[str]:
