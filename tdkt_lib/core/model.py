@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -127,11 +128,15 @@ class ScoreArray:
     points: np.ndarray
     present: np.ndarray
     places: int
-    origins: dict[tuple[int, int, int], dict[str, object]] = field(default_factory=dict)
+    origins: Mapping[int, Mapping[str, object]] = field(default_factory=dict)   # by flat index: see `origin`
 
     @property
     def scale(self) -> int:
         return 10**self.places
+
+    def origin(self, s: int, u: int, c: int) -> Mapping[str, object]:
+        """Where the score of (s, u, c) was read (file, sheet, cell or line); empty when unknown."""
+        return self.origins.get((int(s) * len(self.units) + int(u)) * len(self.table.criteria) + int(c), {})
 
     def value(self, s: int, u: int, c: int) -> Decimal | None:
         if not self.present[s, u, c]:

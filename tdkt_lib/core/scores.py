@@ -50,8 +50,7 @@ def build_scores(
     unit_index = {code_key(u.code): i for i, u in enumerate(units)}
     crit_index = {code_key(c.code): i for i, c in enumerate(table.criteria)}
     problems: list[Problem] = []
-    parsed: dict[tuple[int, int, int], Decimal] = {}
-    origins: dict[tuple[int, int, int], Mapping[str, object]] = {}
+    origins: dict[int, Mapping[str, object]] = {}    # by flat cell index
 
     def refuse(code: str, message: str, entry: Entry, labels: dict[str, str] | None = None) -> None:
         labels = labels or {"scorer": entry.scorer, "unit": entry.unit, "criterion": entry.criterion}
@@ -59,10 +58,15 @@ def build_scores(
 
     # Codes as typed → index (None: unknown): a bloc's tens of thousands of entries repeat a few
     # hundred codes. The sheet readers share one object per distinct number, so each value object is
-    # parsed once (kept by id, with the object held so that the id stays its own).
+    # parsed once (kept by id, with the object held so that the id stays its own); each entry then
+    # records its cell (a flat index) and its distinct value (a slot), and numpy places them.
     units_by_code: dict[str, int | None] = {}
     crits_by_code: dict[str, int | None] = {}
-    parsed_of: dict[int, tuple[object, Decimal, int]] = {}
+    slot_of: dict[int, tuple[object, int]] = {}
+    distinct: list[Decimal] = []
+    cells: list[int] = []
+    slots: list[int] = []
+    n_units, n_criteria = len(units), len(table.criteria)
     most = 0
     for entry in entries:
         scorer, unit, criterion, raw, where = entry
@@ -86,57 +90,55 @@ def build_scores(
                 refuse("UNKNOWN_CRITERION", f"Tiêu chí «{entry.criterion}» không có trong bảng điểm. "
                        "Sửa mã tiêu chí cho đúng bảng điểm.", entry)
             continue
-        key = (s, u, c)
-        if key in origins:
-            first = Location(**origins[key]).describe() or "trước đó"
+        cell = (s * n_units + u) * n_criteria + c
+        if cell in origins:
+            first = Location(**origins[cell]).describe() or "trước đó"
             refuse("DUPLICATE_ENTRY", f"Điểm này được nhập hai lần (lần đầu: {first}). Xoá một dòng, kể cả "
-                   "khi hai giá trị bằng nhau.", entry, _labels(units, table, key))
+                   "khi hai giá trị bằng nhau.", entry, _labels(units, table, (s, u, c)))
             continue
-        origins[key] = where
+        origins[cell] = where
         if raw is None or (type(raw) is not Decimal and _is_blank(raw)):
             continue
-        known = parsed_of.get(id(raw))
-        if known is not None and known[0] is raw:
-            _, value, places = known
-        else:
+        known = slot_of.get(id(raw))
+        if known is None or known[0] is not raw:
             try:
                 value = parse_decimal(raw)
             except NumberError:
                 refuse("INVALID_NUMBER", f"«{entry.value}» không phải là một số. Nhập số điểm, ví dụ 9,5.",
-                       entry, _labels(units, table, key))
+                       entry, _labels(units, table, (s, u, c)))
                 continue
             places = decimal_places(value)
-            parsed_of[id(raw)] = (raw, value, places)
-        if places > MAX_PLACES:
-            refuse("TOO_MANY_DECIMALS", f"«{entry.value}» có quá {MAX_PLACES} chữ số thập phân. Làm tròn "
-                   "điểm trước khi nhập.", entry, _labels(units, table, key))
-            continue
-        parsed[key] = value
-        if places > most:
-            most = places
+            if places > MAX_PLACES:
+                refuse("TOO_MANY_DECIMALS", f"«{entry.value}» có quá {MAX_PLACES} chữ số thập phân. Làm tròn "
+                       "điểm trước khi nhập.", entry, _labels(units, table, (s, u, c)))
+                continue
+            most = max(most, places)
+            known = slot_of[id(raw)] = (raw, len(distinct))
+            distinct.append(value)
+        cells.append(cell)
+        slots.append(known[1])
     places = max((most, *(decimal_places(c.maximum) for c in table.criteria)))
-    shape = (len(units), len(units), len(table.criteria))
+    shape = (n_units, n_units, n_criteria)
     points = np.zeros(shape, dtype=np.int64)
     present = np.zeros(shape, dtype=bool)
-    keys: list[tuple[int, int, int]] = []
-    scaled_values: list[int] = []
-    scaled_of: dict[int, int] = {}      # by object, as above (the objects are held by `parsed`)
-    for key, value in parsed.items():
-        scaled = scaled_of.get(id(value))
-        if scaled is None:
-            scaled = scaled_of[id(value)] = int(value.scaleb(places))
-        if abs(scaled) >= _LIMIT:
-            s, u, c = key
-            problems.append(error(
-                "OUT_OF_RANGE",
-                f"Điểm {value} quá lớn, vượt xa điểm tối đa {table.criteria[c].maximum}. Nhập lại điểm.",
-                **_labels(units, table, key), **origins[key]))
-            continue
-        keys.append(key)
-        scaled_values.append(scaled)
-    if keys:
-        index = tuple(np.array(keys, dtype=np.intp).T)
-        points[index] = scaled_values
-        present[index] = True
+    scaled = [int(value.scaleb(places)) for value in distinct]
+    too_big = {slot for slot, number in enumerate(scaled) if abs(number) >= _LIMIT}
+    if too_big:
+        for cell, slot in zip(cells, slots, strict=True):
+            if slot in too_big:
+                key = tuple(int(i) for i in np.unravel_index(cell, shape))
+                problems.append(error(
+                    "OUT_OF_RANGE",
+                    f"Điểm {distinct[slot]} quá lớn, vượt xa điểm tối đa {table.criteria[key[2]].maximum}. "
+                    "Nhập lại điểm.", **_labels(units, table, key), **origins[cell]))
+        kept = [(cell, slot) for cell, slot in zip(cells, slots, strict=True) if slot not in too_big]
+        cells, slots = [cell for cell, _ in kept], [slot for _, slot in kept]
+        for slot in too_big:
+            scaled[slot] = 0        # no longer placed; keeps the array int64
+    if cells:
+        flat = np.fromiter(cells, dtype=np.intp, count=len(cells))
+        points.reshape(-1)[flat] = np.array(scaled, dtype=np.int64)[np.fromiter(slots, dtype=np.intp,
+                                                                                  count=len(slots))]
+        present.reshape(-1)[flat] = True
     return ScoreArray(units, table, points, present, places, origins), problems
 

@@ -23,7 +23,7 @@ def missing_index(scores: ScoreArray, s: int, u: int) -> int:
 
 def missing_where(scores: ScoreArray, s: int, u: int, c: int) -> dict[str, object]:
     """Where the first missing score is, when the reader saw that (blank) cell: file, sheet, cell."""
-    where = scores.origins.get((s, u, c), {})
+    where = scores.origin(s, u, c)
     return {k: v for k, v in where.items() if k in ("file", "sheet", "cell", "line")}
 
 
@@ -112,5 +112,5 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
             f"Điểm {value} nằm ngoài khoảng cho phép 0..{crit.maximum} của tiêu chí {crit.code}. "
             "Nhập lại điểm trong khoảng đó (điểm trừ nhập số dương).",
             scorer=units[s].code, unit=units[u].code, criterion=crit.code,
-            **scores.origins.get((int(s), int(u), int(c)), {})))
+            **scores.origin(s, u, c)))
     return problems

@@ -374,7 +374,7 @@ def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: lis
     stamp = now().strftime(STAMP_FORMAT)
     touched: set[str] = set()
     sheets: dict[str, tuple[str, dict[tuple[int, int], object], Grid]] = {}   # scorer as typed → its grid
-    numbers: dict[int, tuple[object, int | Decimal]] = {}     # by object (held: its id stays its own)
+    numbers: dict[object, int | Decimal] = {}     # one stored object per distinct value, for every form
     for entry, _old in changes:
         found = sheets.get(entry.scorer)
         if found is None:
@@ -383,11 +383,11 @@ def _write_merge(bloc_path: Path, out: Path | None, data: BlocData, changes: lis
             found = sheets[entry.scorer] = (scorer, patch.cells.setdefault(grid.grid.sheet, {}), grid)
             touched.add(scorer)
         _, cells, grid = found      # Patch.set, for tens of thousands of cells
-        known = numbers.get(id(entry.value))   # the reader shares one object per distinct number
-        if known is None or known[0] is not entry.value:
-            known = numbers[id(entry.value)] = (entry.value, merged_value(entry.value))
+        number = numbers.get(entry.value)
+        if number is None:
+            number = numbers[entry.value] = merged_value(entry.value)
         cells[(grid.grid.min_row + grid.rows[code_key(entry.criterion)],
-               grid.grid.min_col + grid.cols[code_key(entry.unit)])] = known[1]
+               grid.grid.min_col + grid.cols[code_key(entry.unit)])] = number
     for scorer in touched:
         received = data.grids[scorer].received
         if received is not None:

@@ -28,7 +28,9 @@ import html
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -119,11 +121,27 @@ def _copy_raw(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
     out.start_dir = out.fp.tell()  # type: ignore[attr-defined,union-attr]
 
 
-def _write_new(out: zipfile.ZipFile, name: str, data: bytes, like: zipfile.ZipInfo | None) -> None:
+@dataclass(frozen=True)
+class _Deflated:
+    """A part compressed ahead of writing (raw deflate, as zipfile's ZIP_DEFLATED at level 6)."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def _deflate(data: bytes) -> _Deflated:
+    """Compress a part; zlib releases the GIL, so this runs in a worker thread while the next part is patched."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return _Deflated(packer.compress(data) + packer.flush(), zlib.crc32(data), len(data))
+
+
+def _write_new(out: zipfile.ZipFile, name: str, part: _Deflated, like: zipfile.ZipInfo | None) -> None:
     info = zipfile.ZipInfo(name, like.date_time if like else (1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = like.external_attr if like else 0o600 << 16
-    out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+    info.CRC, info.compress_size, info.file_size = part.crc, len(part.data), part.size
+    _copy_raw(out, info, part.data)
 
 
 # --- text helpers -----------------------------------------------------------------------
@@ -247,7 +265,7 @@ def patch_sheet(xml: str, edits: dict[tuple[int, int], object], drop_cached: boo
     for (r, c), value in edits.items():
         by_row.setdefault(r, {})[c] = value
     pending = sorted(by_row)          # edited rows not met yet, ascending
-    known: dict[int, tuple[Decimal, str]] = {}    # number texts already made
+    known = _NumberTexts()
     data = xml[begin:end]
     out: list[str] = []
     last = 0
@@ -291,23 +309,31 @@ def patch_sheet(xml: str, edits: dict[tuple[int, int], object], drop_cached: boo
     return _widen_dimension(patched, edits, prefix) if edits else patched
 
 
-def _number_xml(value: object, known: dict[int, tuple[Decimal, str]]) -> str | None:
-    """The `<v>` text of an int or finite Decimal (what Gộp phiếu writes), else None.
+class _NumberTexts:
+    """`<v>` texts of the int and finite Decimal objects met so far (what Gộp phiếu writes), by id.
 
-    `known` keeps the texts of the Decimal objects already seen (held, so that their ids stay their
-    own): Gộp phiếu passes one object per distinct score."""
-    kind = type(value)
-    if kind is int:
-        return str(value)
-    if kind is Decimal:
-        seen = known.get(id(value))
-        if seen is not None and seen[0] is value:
-            return seen[1]
-        if value.is_finite():  # type: ignore[attr-defined]
+    The objects are held, so an id met here stays that object's own; Gộp phiếu passes one object
+    per distinct score, so a grid's thousands of cells need a few hundred texts."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str] = {}
+        self._held: list[object] = []
+
+    def text(self, value: object) -> str | None:
+        """The value's `<v>` text, or None when it is not an int or a finite Decimal."""
+        known = self.by_id.get(id(value))
+        if known is not None:
+            return known
+        kind = type(value)
+        if kind is int:
+            text = str(value)
+        elif kind is Decimal and value.is_finite():  # type: ignore[attr-defined]
             text = _decimal_text(value)  # type: ignore[arg-type]
-            known[id(value)] = (value, text)  # type: ignore[assignment]
-            return text
-    return None
+        else:
+            return None
+        self._held.append(value)
+        self.by_id[id(value)] = text
+        return text
 
 
 @functools.lru_cache(maxsize=16)
@@ -319,8 +345,13 @@ def _plain_cell(prefix: str) -> re.Pattern[str]:
                       re.S)
 
 
+@functools.lru_cache(maxsize=64)
+def _column_letters(first: int, last: int) -> list[str]:
+    return [get_column_letter(col) for col in range(first, last + 1)]
+
+
 def _patch_run(content: str, row: int, wanted: dict[int, object], prefix: str,
-               known: dict[int, tuple[Decimal, str]]) -> str | None:
+               known: _NumberTexts) -> str | None:
     """The row's content with its edited cells rebuilt, in one regex pass, when the row is plain cells
     only (see `_plain_cell`), no formula, and the edited cells are a run of adjacent existing cells given
     plain numbers (a score grid row of Gộp phiếu); None otherwise, for the general path. The result is
@@ -331,31 +362,32 @@ def _patch_run(content: str, row: int, wanted: dict[int, object], prefix: str,
     if last - first + 1 != len(wanted):
         return None
     found = _plain_cell(prefix).findall(content)
-    if sum(len(cell[0]) for cell in found) != len(content):
+    if "".join([cell[0] for cell in found]) != content:
         return None
     letters = [cell[1] for cell in found]
-    run = [get_column_letter(col) for col in range(first, last + 1)]
+    run = _column_letters(first, last)
     try:
         k = letters.index(run[0])
     except ValueError:
         return None
-    if letters[k:k + len(run)] != run or not set(letters[:k]).isdisjoint(run):
+    end = k + len(run)
+    if letters[k:end] != run or not set(letters[:k]).isdisjoint(run):
         return None
-    numbers = [_number_xml(wanted[col], known) for col in range(first, last + 1)]
+    values = [wanted[col] for col in range(first, last + 1)]
+    numbers = [known.by_id.get(id(value)) for value in values]
     if None in numbers:
-        return None
+        numbers = [text if text is not None else known.text(value) for text, value in zip(numbers, values, strict=True)]
+        if None in numbers:
+            return None
     p = prefix
     marks = {style: f' s="{style}"' if style not in ("", "0") else "" for style in {cell[2] for cell in found}}
-    return "".join((
-        *(cell[0] for cell in found[:k]),
-        *(f'<{p}c r="{column}{row}"{marks[style]}><{p}v>{number}</{p}v></{p}c>'
-          for (_, column, style, _), number in zip(found[k:k + len(run)], numbers, strict=True)),
-        *(cell[0] for cell in found[k + len(run):]),
-    ))
+    made = [f'<{p}c r="{cell[1]}{row}"{marks[cell[2]]}><{p}v>{number}</{p}v></{p}c>'
+            for cell, number in zip(found[k:end], numbers, strict=True)]
+    return "".join([cell[0] for cell in found[:k]] + made + [cell[0] for cell in found[end:]])
 
 
 def _patch_row(row_xml: str, content: str | None, row: int, wanted: dict[int, object],
-               cell_re: re.Pattern[str], prefix: str, drop_cached: bool, known: dict[int, tuple[Decimal, str]]) -> str:
+               cell_re: re.Pattern[str], prefix: str, drop_cached: bool, known: _NumberTexts) -> str:
     head = row_xml[:row_xml.index(">") + 1]
     if content is not None and wanted:
         run = _patch_run(content, row, wanted, prefix, known)
@@ -696,10 +728,15 @@ def _text(data: bytes, what: str) -> str:
 def patch_package(source: Path, target: Path, patch: Patch) -> None:
     """Write `source` with `patch` applied to `target`, copying every other part raw."""
     with zipfile.ZipFile(source) as archive, source.open("rb") as raw, \
-            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out, \
+            ThreadPoolExecutor(max_workers=2) as pool:
         index = read_package_index(archive)
         members = {info.filename: info for info in archive.infolist()}
-        replaced: dict[str, bytes] = {}
+        replaced: dict[str, Future[_Deflated]] = {}     # compressed in the pool while the next part is made
+
+        def replace(part: str, text: str) -> None:
+            replaced[part] = pool.submit(_deflate, text.encode("utf-8"))
+
         removed: set[str] = set()
         workbook_xml = _text(archive.read(WORKBOOK_PART), WORKBOOK_PART)
         rels_xml = _text(archive.read(WORKBOOK_RELS), WORKBOOK_RELS) if WORKBOOK_RELS in members else None
@@ -712,7 +749,7 @@ def patch_package(source: Path, target: Path, patch: Patch) -> None:
         styles = _Styles()
         if patch.sheets and styles_part in members:
             styles_xml, styles = patch_styles(_text(archive.read(styles_part), styles_part))
-            replaced[styles_part] = styles_xml.encode("utf-8")
+            replace(styles_part, styles_xml)
         namespace = _namespace(workbook_xml)
         new_sheets: list[tuple[str, str, str]] = []
         new_rels: list[tuple[str, str]] = []
@@ -737,7 +774,7 @@ def patch_package(source: Path, target: Path, patch: Patch) -> None:
                 if rels_part in members:
                     removed.add(rels_part)
             position = titles.index(title)
-            replaced[part] = sheet_xml(plan, styles, namespace).encode("utf-8")
+            replace(part, sheet_xml(plan, styles, namespace))
             changed.add(title)
             _set_name(names, plan.name, None, f"{quote_sheet(title)}!$A$1")
             names[:] = [n for n in names if not (n.local == position and n.name.lower() in TDKT_OWNED_LOCAL_NAMES)]
@@ -775,31 +812,31 @@ def patch_package(source: Path, target: Path, patch: Patch) -> None:
             entry = index.sheet(title)
             assert entry is not None and entry.part is not None
             new = patch_sheet(sheet_texts[title], patch.cells.get(title, {}), title in stale and title in formulas)
-            replaced[entry.part] = new.encode("utf-8")
+            replace(entry.part, new)
 
         # 4. Bookkeeping: workbook, relationships, content types, calcChain.
         calc_chain = [(rid, part) for rid, (kind, part) in index.rels.items() if kind == "calcChain"]
         for _, part in calc_chain:
             removed.add(part)
-        replaced[WORKBOOK_PART] = patch_workbook_xml(workbook_xml, new_sheets, names).encode("utf-8")
+        replace(WORKBOOK_PART, patch_workbook_xml(workbook_xml, new_sheets, names))
         if rels_xml is not None and (new_rels or calc_chain):
-            replaced[WORKBOOK_RELS] = _patch_rels(rels_xml, new_rels, [rid for rid, _ in calc_chain]).encode("utf-8")
+            replace(WORKBOOK_RELS, _patch_rels(rels_xml, new_rels, [rid for rid, _ in calc_chain]))
         elif new_rels:
             raise PackageError("Tệp thiếu phần quan hệ của workbook (xl/_rels/workbook.xml.rels).")
         new_types = _patch_content_types(types_xml, [part for _, part in new_rels], removed)
         if new_types != types_xml:
-            replaced[CONTENT_TYPES] = new_types.encode("utf-8")
+            replace(CONTENT_TYPES, new_types)
 
         for name, info in members.items():
             if name in removed:
                 continue
             if name in replaced:
-                _write_new(out, name, replaced.pop(name), info)
+                _write_new(out, name, replaced.pop(name).result(), info)
             else:
                 _copy_raw(out, info, _raw_bytes(raw, info))
         like = members.get(WORKBOOK_PART)
-        for name, data in replaced.items():
-            _write_new(out, name, data, like)
+        for name, part in replaced.items():
+            _write_new(out, name, part.result(), like)
 
 
 def _namespace(workbook_xml: str) -> str:

@@ -416,7 +416,8 @@ def _convert(rows: list[list[Any]], fixes: dict[tuple[int, int], object],
     """calamine values → what openpyxl read-only gives; formula text and error values from the XML."""
     width = bound[1] if bound else None
     keep = _KEEP
-    out = [[v if type(v) in keep else _value(v) for v in (row[:width] if width else row)] for row in rows]
+    out = [[None if v == "" else v if type(v) in keep else _value(v) for v in (row[:width] if width else row)]
+           for row in rows]     # calamine gives "" for every blank cell: the common case first
     for (r, c), value in fixes.items():
         if bound and (r > bound[0] or c > bound[1]):
             continue
