@@ -17,7 +17,8 @@ from test_workbook_lossless import officer_bloc
 
 from tdkt_lib.core.problems import InputError
 from tdkt_lib.workbook import layout
-from tdkt_lib.workbook.actions import check_snapshot, merge_files, score_file, score_snapshot
+from tdkt_lib.workbook.actions import check_snapshot, score_file, score_snapshot
+from tdkt_lib.workbook.merge import merge_files
 from tdkt_lib.workbook.snapshot import BookSnapshot, read_snapshot
 
 STAMP = "01/01/2025 08:00"

@@ -2,7 +2,7 @@
 
 Each handler takes an `xw.Book` (`xw.Book.caller()` in Excel, `xw.Book(json=…)` in the remote
 engine), reads it once (snapshot_from_book), calls the same functions as the CLI
-(tdkt_lib.workbook.actions), saves an undo record, writes once (apply_plan), and tells the
+(tdkt_lib.workbook.actions and .merge), saves an undo record, writes once (apply_plan), and tells the
 officer what happened in Vietnamese. A handler never raises: every error becomes a message.
 """
 
@@ -97,7 +97,7 @@ def _run(book: Any, label: str, body: Callable[[], Outcome]) -> Outcome:
 
 
 def _stamp() -> str:
-    from tdkt_lib.workbook.actions import STAMP_FORMAT, now
+    from tdkt_lib.workbook.layout import STAMP_FORMAT, now
 
     return now().strftime(STAMP_FORMAT)
 
@@ -241,7 +241,7 @@ def handle_check(book: Any) -> Outcome:
 def handle_merge(book: Any, paths: list[Path] | None = None) -> Outcome:
     """Gộp phiếu: unit forms chosen in Excel's dialog (or `paths`) into the open bloc's grids."""
     from tdkt_lib.core.model import code_key
-    from tdkt_lib.workbook.actions import merged_value, plan_merge
+    from tdkt_lib.workbook.merge import merged_value, plan_merge
     from tdkt_lib.workbook.reader import read_bloc
 
     label = "Gộp phiếu"

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tdkt_lib.report import describe_issue
-    from tdkt_lib.workbook.actions import merge_files
+    from tdkt_lib.workbook.merge import merge_files
 
     outcome = merge_files(args.bloc, args.sources, args.output, args.replace)
     for problem in outcome.problems:

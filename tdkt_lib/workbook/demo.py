@@ -12,7 +12,8 @@ from tdkt_lib.core.model import code_key
 from tdkt_lib.core.numbers import parse_decimal
 from tdkt_lib.core.scores import Entry
 from tdkt_lib.workbook import layout
-from tdkt_lib.workbook.actions import ScoreOutcome, merge_files, score_file
+from tdkt_lib.workbook.actions import ScoreOutcome, score_file
+from tdkt_lib.workbook.merge import merge_files
 from tdkt_lib.workbook.snapshot import parse_reference
 from tdkt_lib.workbook.writer import write_atomically
 

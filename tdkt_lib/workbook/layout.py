@@ -7,6 +7,7 @@ these constants; docs/workbook.md describes them for people.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 # Marker cell telling what a file is (value of the name KIND).
@@ -96,3 +97,10 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 def scorer_sheet_title(code: str) -> str:
     """`Phiếu <code>`, made legal for Excel (≤ 31 characters, no []:*?/\\)."""
     return (SCORER_SHEET_PREFIX + _BAD_SHEET_CHARS.sub("_", code))[:31]
+
+# How tdkt writes a time stamp (Gộp phiếu's "received" cells, the output sheets' "computed at").
+STAMP_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
