@@ -224,6 +224,8 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
                                   scorer=grid.scorer, criterion=criterion.code, **snapshot.where(grid.grid)))
             continue
         row = values[i] if i < len(values) else []
+        if not blanks and row.count(None) == len(row):
+            continue            # a blank row of a blank bloc: nothing to report, nothing to keep
         width = len(row)
         code = criterion.code
         for unit_code, j in columns:
