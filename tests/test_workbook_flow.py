@@ -207,6 +207,20 @@ def test_merge_accepts_long_csv_for_every_scorer(blank_bloc, tdkt, example):
     assert tdkt("score", bloc, "--json").json["top"] == ["SGTVT", "SKHDT", "BQLKKT"]
 
 
+def test_merge_refuses_an_out_of_range_score_from_csv_with_its_line(blank_bloc, tdkt, example, tmp_path):
+    bloc, _ = blank_bloc
+    lines = (example / "scores.csv").read_text(encoding="utf-8").splitlines()
+    scorer, unit, criterion, _ = lines[5].split(",")
+    lines[5] = f"{scorer},{unit},{criterion},99"
+    scores = tmp_path / "diem.csv"
+    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = bloc.read_bytes()
+    run = tdkt("merge", bloc, scores)
+    assert run.code == 2 and bloc.read_bytes() == before
+    [line] = [line for line in run.err.splitlines() if "nằm ngoài khoảng cho phép" in line]
+    assert "diem.csv" in line and "dòng 6" in line and f"tiêu chí {criterion}" in line, run.err
+
+
 def test_check_lists_missing_units_with_sheet_and_cell(blank_bloc, tdkt):
     bloc, forms = blank_bloc
     assert tdkt("merge", bloc, *[p for c, p in forms.items() if c != "SXD"]).code == 0

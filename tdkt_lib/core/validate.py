@@ -102,8 +102,15 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
                     f"Đơn vị {unit.code} chỉ nhận được {got} phiếu chấm chéo; phương pháp tính cần ít "
                     f"nhất {need}. Đề nghị các đơn vị gửi phiếu.",
                     unit=unit.code))
+    return problems + range_problems(scores)
+
+
+def range_problems(scores: ScoreArray) -> list[Problem]:
+    """Scores below 0 or above their criterion's maximum (deductions are entered as positive points)."""
+    units, criteria = scores.units, scores.table.criteria
     maxima = np.array([int(c.maximum * scores.scale) for c in criteria], dtype=np.int64)
     bad = scores.present & ((scores.points < 0) | (scores.points > maxima))
+    problems = []
     for s, u, c in np.argwhere(bad):
         crit = criteria[c]
         value = scores.value(s, u, c)

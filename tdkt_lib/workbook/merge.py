@@ -18,7 +18,7 @@ from tdkt_lib.core.model import code_key
 from tdkt_lib.core.numbers import parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error
 from tdkt_lib.core.scores import Entry, build_scores
-from tdkt_lib.core.validate import missing_index, missing_where
+from tdkt_lib.core.validate import missing_index, missing_where, range_problems
 from tdkt_lib.workbook import layout
 from tdkt_lib.workbook.package import Patch
 from tdkt_lib.workbook.reader import (
@@ -28,7 +28,6 @@ from tdkt_lib.workbook.reader import (
     check_kind,
     form_table_rows,
     grid_entries,
-    range_problems,
     read_bloc,
     read_form_table,
     read_grid,
@@ -62,8 +61,6 @@ def read_form(snapshot: BookSnapshot, data: BlocData | None = None) -> FormData:
         _check_identity(snapshot, form, data)
         _check_locked_cells(snapshot, form, data)
     form.entries = grid_entries(snapshot, grid, table, units, problems)
-    if data is not None:   # Gộp phiếu: out-of-range scores never reach the bloc
-        problems += range_problems(form.entries, table)
     return form
 
 
@@ -199,6 +196,7 @@ def plan_merge(data: BlocData, sources: list[Path], replace: bool = False) -> Me
     new_entries = [e for batch in incoming.values() for e in batch]
     array, build_problems = build_scores(data.units, data.table, new_entries)
     problems += build_problems
+    problems += range_problems(array)       # out-of-range scores never reach the bloc
     problems += _completeness(array, incoming, data)
     existing = {(code_key(e.scorer), code_key(e.unit), code_key(e.criterion)): e for e in data.entries
                 if e.value not in (None, "")}

@@ -183,25 +183,6 @@ def merged_problems(snapshot: BookSnapshot, refs: list[NameRef]) -> list[Problem
     return found
 
 
-def range_problems(entries: list[Entry], table: ScoringTable) -> list[Problem]:
-    """Scores below 0 or above the criterion's maximum (text and blanks are judged elsewhere)."""
-    maxima = {code_key(c.code): c.maximum for c in table.criteria}
-    found = []
-    for entry in entries:
-        maximum = maxima.get(code_key(entry.criterion))
-        try:
-            value = parse_decimal(entry.value)
-        except NumberError:
-            continue
-        if maximum is not None and not 0 <= value <= maximum:
-            found.append(error(
-                "OUT_OF_RANGE",
-                f"Điểm {cell_text(entry.value)} nằm ngoài khoảng cho phép 0..{maximum} của tiêu chí "
-                f"{entry.criterion}. Nhập lại điểm trong khoảng đó (điểm trừ nhập số dương).",
-                scorer=entry.scorer, unit=entry.unit, criterion=entry.criterion, **entry.where))
-    return found
-
-
 def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units: tuple[Unit, ...],
                  problems: list[Problem], blanks: bool = True) -> list[Entry]:
     """Every score cell of a grid as an Entry; formulas, error values and dates are refused.
