@@ -90,7 +90,7 @@ def build_scores(
                 refuse("UNKNOWN_CRITERION", f"Tiêu chí «{entry.criterion}» không có trong bảng điểm. "
                        "Sửa mã tiêu chí cho đúng bảng điểm.", entry)
             continue
-        cell = (s * n_units + u) * n_criteria + c
+        cell = (s * n_units + u) * n_criteria + c      # the flat index of points[s, u, c] (ScoreArray.origin)
         if cell in origins:
             first = Location(**origins[cell]).describe() or "trước đó"
             refuse("DUPLICATE_ENTRY", f"Điểm này được nhập hai lần (lần đầu: {first}). Xoá một dòng, kể cả "
