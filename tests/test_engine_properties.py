@@ -9,7 +9,9 @@ from blocs import OracleMethod, blocs, excel_round, make_profile, oracle_scores,
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tdkt_lib.core.model import Criterion, Kind
+from tdkt_lib.core.model import Criterion, Kind, ScoringTable, Unit
+from tdkt_lib.core.result import evaluate
+from tdkt_lib.core.scores import Entry, build_scores
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -186,3 +188,21 @@ def test_blank_is_not_zero(bloc, data):
     zero = dict(values)
     zero[key] = "0"
     assert run(codes, criteria, zero, sections=sections).ranked
+
+
+@SETTINGS
+@given(blocs(min_units=2, max_units=6), st.data())
+def test_a_refused_value_is_reported_once_as_itself(bloc, data):
+    """Refused content is neither a score nor a blank: one problem, never also a missing score or sheet."""
+    codes, criteria, sections, values = bloc
+    key = data.draw(st.sampled_from(sorted(values)))
+    bad, code = data.draw(st.sampled_from((("mười", "INVALID_NUMBER"), ("9..5", "INVALID_NUMBER"),
+                                           ("1,1234567", "TOO_MANY_DECIMALS"))))
+    table = ScoringTable(tuple(criteria), sections)
+    entries = [Entry(*k, v) for k, v in {**values, key: bad}.items()]
+    array, problems = build_scores(tuple(Unit(c) for c in codes), table, entries)
+    result = evaluate(array, make_profile(), problems)
+    assert not result.ranked
+    scorer, unit, crit = key
+    assert [(p.code, p.where.scorer, p.where.unit, p.where.criterion) for p in result.blocking] == [
+        (code, scorer, unit, crit)]

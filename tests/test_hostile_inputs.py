@@ -128,6 +128,8 @@ def test_bad_score_cell_in_bloc_is_refused_with_sheet_and_cell(built, tdkt, tmp_
     issue = refused(run, code)
     assert issue["file"] == "khoi.xlsx"
     assert (issue["sheet"], issue["cell"]) == (sheet, ref)
+    # Reported once, as itself (a refused cell is not also a missing score); nothing else is wrong.
+    assert [i["code"] for i in run.json["issues"] if i["severity"] == "error"] == [code], run.json["issues"]
     assert not (tmp_path / "out.xlsx").exists()
 
 
@@ -269,6 +271,8 @@ def test_bad_score_cell_in_a_form_is_refused_by_merge(built, tdkt, tmp_path, cel
     assert run.code == 2 and "sổ tổng hợp không bị thay đổi" in run.err
     assert "phieu-SNN.xlsx" in run.err
     assert f"trang tính {sheet}, ô {ref}" in run.err, run.err
+    errors = [line for line in run.err.splitlines() if line.startswith("[LỖI]") and "phieu-SNN.xlsx" in line]
+    assert len(errors) == 1, run.err     # reported once, as itself (not also as a missing score)
 
 
 @pytest.mark.parametrize(("name", "value", "code"), [

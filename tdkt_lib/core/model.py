@@ -117,7 +117,7 @@ class ScoringTable:
 
 @dataclass
 class ScoreArray:
-    """scorer × unit × criterion points as scaled integers; `present` False means blank.
+    """scorer × unit × criterion points as scaled integers; `present` False means no score.
 
     `points[s, u, c] / 10**places` is the exact decimal entered. Scorers are the
     bloc's units, in the same order.
@@ -128,11 +128,17 @@ class ScoreArray:
     points: np.ndarray
     present: np.ndarray
     places: int
+    refused: np.ndarray       # content entered but refused (and reported): neither a score nor a blank
     origins: Mapping[int, Mapping[str, object]] = field(default_factory=dict)   # by flat index: see `origin`
 
     @property
     def scale(self) -> int:
         return 10**self.places
+
+    @property
+    def unanswered(self) -> np.ndarray:
+        """Cells left blank: no score and no refused content (that is reported once, as itself)."""
+        return ~(self.present | self.refused)
 
     def origin(self, s: int, u: int, c: int) -> Mapping[str, object]:
         """Where the score of (s, u, c) was read (file, sheet, cell or line); empty when unknown."""

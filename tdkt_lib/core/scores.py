@@ -21,6 +21,16 @@ MAX_PLACES = 6
 _LIMIT = 10**15  # |points| · 10**places must stay well inside int64
 
 
+class _Refused:
+    """The value of an entry whose cell the reader refused and reported (a formula, an error value, a date)."""
+
+    def __repr__(self) -> str:
+        return "REFUSED"
+
+
+REFUSED = _Refused()   # not a score and not a blank: validation does not report the cell again as missing
+
+
 class Entry(NamedTuple):
     """One score as read: codes and value untouched; `where` says where it was read.
 
@@ -66,6 +76,7 @@ def build_scores(
     distinct: list[Decimal] = []
     cells: list[int] = []
     slots: list[int] = []
+    refused: list[int] = []         # cells whose content was refused (reported here or by the reader)
     n_units, n_criteria = len(units), len(table.criteria)
     most = 0
     for entry in entries:
@@ -97,6 +108,9 @@ def build_scores(
                    "khi hai giá trị bằng nhau.", entry, _labels(units, table, (s, u, c)))
             continue
         origins[cell] = where
+        if raw is REFUSED:
+            refused.append(cell)
+            continue
         if raw is None or (type(raw) is not Decimal and _is_blank(raw)):
             continue
         known = slot_of.get(id(raw))
@@ -106,11 +120,13 @@ def build_scores(
             except NumberError:
                 refuse("INVALID_NUMBER", f"«{entry.value}» không phải là một số. Nhập số điểm, ví dụ 9,5.",
                        entry, _labels(units, table, (s, u, c)))
+                refused.append(cell)
                 continue
             places = decimal_places(value)
             if places > MAX_PLACES:
                 refuse("TOO_MANY_DECIMALS", f"«{entry.value}» có quá {MAX_PLACES} chữ số thập phân. Làm tròn "
                        "điểm trước khi nhập.", entry, _labels(units, table, (s, u, c)))
+                refused.append(cell)
                 continue
             most = max(most, places)
             known = slot_of[id(raw)] = (raw, len(distinct))
@@ -131,6 +147,7 @@ def build_scores(
                     "OUT_OF_RANGE",
                     f"Điểm {distinct[slot]} quá lớn, vượt xa điểm tối đa {table.criteria[key[2]].maximum}. "
                     "Nhập lại điểm.", **_labels(units, table, key), **origins[cell]))
+                refused.append(cell)
         kept = [(cell, slot) for cell, slot in zip(cells, slots, strict=True) if slot not in too_big]
         cells, slots = [cell for cell, _ in kept], [slot for _, slot in kept]
         for slot in too_big:
@@ -140,5 +157,7 @@ def build_scores(
         points.reshape(-1)[flat] = np.array(scaled, dtype=np.int64)[np.fromiter(slots, dtype=np.intp,
                                                                                   count=len(slots))]
         present.reshape(-1)[flat] = True
-    return ScoreArray(units, table, points, present, places, origins), problems
+    refused_mask = np.zeros(shape, dtype=bool)
+    refused_mask.reshape(-1)[refused] = True
+    return ScoreArray(units, table, points, present, places, refused_mask, origins), problems
 

@@ -18,7 +18,7 @@ def _codes(codes: list[str]) -> str:
 
 def missing_index(scores: ScoreArray, s: int, u: int) -> int:
     """The first criterion scorer s left blank for unit u."""
-    return int(np.flatnonzero(~scores.present[s, u])[0])
+    return int(np.flatnonzero(scores.unanswered[s, u])[0])
 
 
 def missing_where(scores: ScoreArray, s: int, u: int, c: int) -> dict[str, object]:
@@ -28,13 +28,14 @@ def missing_where(scores: ScoreArray, s: int, u: int, c: int) -> dict[str, objec
 
 
 def sheets_received(scores: ScoreArray) -> np.ndarray:
-    """received[s] is True when scorer s sent any cross-score (a score for another unit).
+    """received[s] is True when scorer s sent any cross-score (a score for another unit, or content
+    refused as one).
 
     A unit's self-score is always required, so a "sheet" that may be missing (under
     `missing_sheets = "divide_by_received"`) is a scorer's cross-score sheet.
     """
     n = len(scores.units)
-    cross = scores.present.any(axis=2)
+    cross = (scores.present | scores.refused).any(axis=2)
     cross[np.arange(n), np.arange(n)] = False
     return cross.any(axis=1)
 
@@ -58,7 +59,8 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
             "Phương pháp bỏ điểm cao nhất và thấp nhất cần ít nhất 4 đơn vị.",
         ))
     received = sheets_received(scores)
-    complete = scores.present.all(axis=2) if criteria else np.ones((n, n), dtype=bool)
+    blank = scores.unanswered
+    complete = ~blank.any(axis=2)
     lenient = profile.missing_sheets == "divide_by_received"
     for s, unit in enumerate(units):
         if not received[s]:
@@ -74,8 +76,8 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
                     f"Chưa có phiếu chấm của đơn vị {unit.code}. Cần đủ phiếu của mọi đơn vị "
                     "trước khi xếp hạng; đề nghị đơn vị gửi phiếu.",
                     scorer=unit.code))
-        if not complete[s, s] and (received[s] or lenient or scores.present[s, s].any()):
-            self_missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, s])]
+        if not complete[s, s] and (received[s] or lenient or not blank[s, s].all()):
+            self_missing = [criteria[c].code for c in np.flatnonzero(blank[s, s])]
             first = missing_index(scores, s, s)
             problems.append(error(
                 "MISSING_SELF_SCORE",
@@ -85,7 +87,7 @@ def validate(scores: ScoreArray, profile: Profile) -> list[Problem]:
     for s, u in np.argwhere(~complete & received[:, None]):
         if u == s:
             continue
-        missing = [criteria[c].code for c in np.flatnonzero(~scores.present[s, u])]
+        missing = [criteria[c].code for c in np.flatnonzero(blank[s, u])]
         first = missing_index(scores, int(s), int(u))
         problems.append(error(
             "MISSING_SCORE",

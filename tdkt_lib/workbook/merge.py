@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tdkt_lib.core.model import code_key
+from tdkt_lib.core.model import ScoreArray, code_key
 from tdkt_lib.core.numbers import parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error
-from tdkt_lib.core.scores import Entry, build_scores
+from tdkt_lib.core.scores import REFUSED, Entry, build_scores
 from tdkt_lib.core.validate import missing_index, missing_where, range_problems
 from tdkt_lib.workbook import layout
 from tdkt_lib.workbook.package import Patch
@@ -205,6 +205,8 @@ def plan_merge(data: BlocData, sources: list[Path], replace: bool = False) -> Me
                          [(entry, None) for entry in new_entries])
     changes: list[tuple[Entry, object]] = []
     for entry in new_entries:
+        if entry.value is REFUSED:      # reported by the reader, never written
+            continue
         key = (code_key(entry.scorer), code_key(entry.unit), code_key(entry.criterion))
         old = existing.get(key)
         if old is not None and not same_value(old.value, entry.value) and not replace:
@@ -225,16 +227,17 @@ def merged_value(value: object) -> int | Decimal:
     return int(number) if number == number.to_integral_value() else Decimal(number)
 
 
-def _completeness(array: Any, incoming: dict[str, list[Entry]], data: BlocData) -> list[Problem]:
+def _completeness(array: ScoreArray, incoming: dict[str, list[Entry]], data: BlocData) -> list[Problem]:
     """Each sender's sheet must be complete: a blank is a missing score, not a zero."""
     found = []
+    blank = array.unanswered
     for s, unit in enumerate(data.units):
         if code_key(unit.code) not in incoming:
             continue
         batch = incoming[code_key(unit.code)]
         source = batch[0].where.get("file") if batch else None     # a form whose grid could not be read
         for u, other in enumerate(data.units):
-            missing = [crit.code for c, crit in enumerate(data.table.criteria) if not array.present[s, u, c]]
+            missing = [crit.code for c, crit in enumerate(data.table.criteria) if blank[s, u, c]]
             if missing:
                 shown = ", ".join(missing[:8]) + ("…" if len(missing) > 8 else "")
                 found.append(error("MISSING_SCORE", f"Phiếu của {unit.code} chưa chấm {other.code} ở {shown}. "

@@ -10,7 +10,7 @@ from tdkt_lib.adapters.tables import fold, table_from_rows, units_from_rows
 from tdkt_lib.core.model import ScoringTable, Unit, code_key
 from tdkt_lib.core.numbers import NumberError, clean_text, parse_decimal
 from tdkt_lib.core.problems import InputError, Problem, error
-from tdkt_lib.core.scores import Entry
+from tdkt_lib.core.scores import REFUSED, Entry
 from tdkt_lib.workbook import layout
 from tdkt_lib.workbook.snapshot import ERROR_VALUES, BookSnapshot, NameRef
 
@@ -229,9 +229,9 @@ def grid_entries(snapshot: BookSnapshot, grid: Grid, table: ScoringTable, units:
                     where = cell_where(grid.grid, i, j)
                     problems.append(error(refusal[0], refusal[1], scorer=scorer, unit=unit_code,
                                           criterion=code, **where))
-                    # Counted as not entered, so later checks (missing score) still name this cell.
+                    # Kept as refused content: the sheet was sent, and the cell is not reported again as blank.
                     if blanks:
-                        add(Entry(scorer, unit_code, code, None, where))
+                        add(Entry(scorer, unit_code, code, REFUSED, where))
                     continue
             add(Entry(scorer, unit_code, code, value, cell_where(grid.grid, i, j)))
     unit_keys = {code_key(u.code) for u in units}
